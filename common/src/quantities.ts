@@ -1,0 +1,59 @@
+/** Where each pledged item is, derived from the last known tag states and reader health. Pure. */
+import type { Pledge, Quantities } from './pledge.ts';
+
+/** The last thing ingest knows about one tag. */
+export interface TagState {
+  epc: string;
+  gatewayId: string;
+  siteId: string;
+  zone: string;
+  readerId: string;
+  /** false after a confirmed departure (absence while its reader was healthy). */
+  present: boolean;
+  lastSeenAt: string;
+  updatedAt: string;
+}
+
+export interface ReaderHealth {
+  gatewayId: string;
+  readerId: string;
+  connected: boolean;
+  at: string;
+}
+
+export type ItemState = 'present' | 'missing' | 'relocated' | 'unknown';
+
+export const readerKey = (gatewayId: string, readerId: string): string => `${gatewayId}/${readerId}`;
+
+/** Tells whether the reader that last saw a tag can vouch for it now. */
+export type ReaderIsUp = (gatewayId: string, readerId: string) => boolean;
+
+/**
+ * Classifies one pledged item. A tag never seen, or last seen present by a reader (or gateway) that is
+ * now down, is unknown: a blind spot, not a loss. A departure confirmed while its reader was healthy
+ * stays missing even if that reader goes down later.
+ */
+export function classifyItem(
+  pledge: Pick<Pledge, 'siteId' | 'zones'>,
+  tag: TagState | undefined,
+  readerIsUp: ReaderIsUp,
+): ItemState {
+  if (tag === undefined) return 'unknown';
+  if (!tag.present) return 'missing';
+  if (!readerIsUp(tag.gatewayId, tag.readerId)) return 'unknown';
+  return tag.siteId === pledge.siteId && pledge.zones.includes(tag.zone) ? 'present' : 'relocated';
+}
+
+export function pledgeQuantities(
+  pledge: Pick<Pledge, 'siteId' | 'zones' | 'items'>,
+  tagOf: (epc: string) => TagState | undefined,
+  readerIsUp: ReaderIsUp,
+): Quantities {
+  const q: Quantities = { pledged: 0, present: 0, missing: 0, relocated: 0, damaged: 0, unknown: 0 };
+  for (const item of pledge.items) {
+    q.pledged += item.quantity;
+    q[classifyItem(pledge, tagOf(item.epc), readerIsUp)] += item.quantity;
+  }
+  for (const k of Object.keys(q) as (keyof Quantities)[]) q[k] = Math.round(q[k] * 1e9) / 1e9;
+  return q;
+}

@@ -1,0 +1,94 @@
+/**
+ * The state store port: pledges, identities, prices, tag and reader state, applied batches.
+ * Adapters: SQLite (embedded default, `sqlite/`), PostgreSQL (production, later). Every adapter passes
+ * the same contract suite (store/test/state-contract.ts).
+ */
+import type { GatewayStatusMessage, Pledge, PriceRecord, ReaderHealth, TagState, ValuationStatus } from '@pledgewatch/common';
+
+export interface ApiKeyRecord {
+  id: string;
+  tenant: string;
+  /** sha256 hex of the full key; the key itself is never stored. */
+  hash: string;
+  createdAt: string;
+}
+
+/** Who may use the MQTT broker: a gateway (publishes under its own topic tree) or a price feed. */
+export type MqttAccountKind = 'gateway' | 'feed';
+
+export interface MqttAccount {
+  id: string;
+  kind: MqttAccountKind;
+  /** The site a gateway stands at; null for feeds. */
+  siteId: string | null;
+  /** scrypt hash, see ingest/src/broker/passwords.ts. */
+  passwordHash: string;
+  createdAt: string;
+}
+
+export interface GatewayRecord {
+  id: string;
+  siteId: string;
+  createdAt: string;
+  online: boolean | null;
+  lastSeenAt: string | null;
+  /** The last status message the gateway (or its last will) published. */
+  status: GatewayStatusMessage | null;
+}
+
+export interface PledgeFilter {
+  siteId?: string;
+  borrower?: string;
+}
+
+/** Everything one uplink batch changes, committed atomically together with its (gatewayId, seq). */
+export interface BatchCommit {
+  gatewayId: string;
+  seq: number;
+  appliedAt: string;
+  tags: TagState[];
+  readers: ReaderHealth[];
+}
+
+export interface StateStore {
+  readonly kind: string;
+  /** Liveness of the connection (for /readyz). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+
+  /** Throws PwError `ACCOUNT_EXISTS` when the id is taken. */
+  createMqttAccount(account: MqttAccount): Promise<void>;
+  getMqttAccount(id: string): Promise<MqttAccount | null>;
+  getGateway(id: string): Promise<GatewayRecord | null>;
+  listGateways(): Promise<GatewayRecord[]>;
+  listSites(): Promise<string[]>;
+  recordGatewayStatus(id: string, status: GatewayStatusMessage, receivedAt: string): Promise<void>;
+
+  /**
+   * Registers a pledge. Throws PwError `PLEDGE_EXISTS` for a taken id and `EPC_ALREADY_PLEDGED`
+   * when one of its EPCs belongs to another pledge (of any tenant: double pledging is the fraud).
+   */
+  createPledge(pledge: Pledge): Promise<void>;
+  getPledge(tenant: string, id: string): Promise<Pledge | null>;
+  listPledges(tenant: string, filter?: PledgeFilter): Promise<Pledge[]>;
+  /** Every pledge of every tenant, for ingest. */
+  listAllPledges(): Promise<Pledge[]>;
+  /** Pledges registered or changed after `since` (exclusive, ms), for ingest to follow other processes. */
+  listPledgesChangedSince(since: string): Promise<Pledge[]>;
+  /** Remembers the last status published for a pledge (ingest uses it for LTV hysteresis). */
+  setPledgeStatus(pledgeId: string, status: ValuationStatus): Promise<void>;
+  getPledgeStatus(pledgeId: string): Promise<ValuationStatus | null>;
+
+  /** Keeps the newest price per commodity; returns false (and changes nothing) for an older one. */
+  putPrice(price: PriceRecord): Promise<boolean>;
+  getPrice(commodity: string): Promise<PriceRecord | null>;
+
+  /** Returns false, changing nothing, when (gatewayId, seq) was already applied. */
+  commitBatch(commit: BatchCommit): Promise<boolean>;
+  getTags(epcs: readonly string[]): Promise<TagState[]>;
+  listTags(): Promise<TagState[]>;
+  listReaders(): Promise<ReaderHealth[]>;
+}
