@@ -7,6 +7,8 @@ export const ERRORS = {
   UNAUTHENTICATED: { status: 401, title: 'Missing or invalid API key', retry: false },
   FORBIDDEN: { status: 403, title: 'Not allowed for this API key', retry: false },
   NOT_FOUND: { status: 404, title: 'Not found', retry: false },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body is too large', retry: false },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', retry: false },
   PLEDGE_EXISTS: { status: 409, title: 'A pledge with this id already exists', retry: false },
   EPC_ALREADY_PLEDGED: { status: 409, title: 'An item is already pledged under another active pledge', retry: false },
   ACCOUNT_EXISTS: { status: 409, title: 'An MQTT account with this id already exists', retry: false },

@@ -57,3 +57,17 @@ export function pledgeQuantities(
   for (const k of Object.keys(q) as (keyof Quantities)[]) q[k] = Math.round(q[k] * 1e9) / 1e9;
   return q;
 }
+
+/**
+ * Builds the reader health check used by quantities: a reader is down when it said so, or when its
+ * gateway is offline (last will or silence). A reader that never reported a status is taken as up:
+ * the tags it reported prove it was reading.
+ */
+export function readerAvailability(
+  readers: Iterable<ReaderHealth>,
+  gatewayOnline: (gatewayId: string) => boolean | null | undefined,
+): ReaderIsUp {
+  const down = new Set<string>();
+  for (const r of readers) if (!r.connected) down.add(readerKey(r.gatewayId, r.readerId));
+  return (gatewayId, readerId) => gatewayOnline(gatewayId) !== false && !down.has(readerKey(gatewayId, readerId));
+}

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { CENTRAL_KEYS, describeKeys, loadCentralConfig, type CentralConfig, type CentralKey } from '../config.ts';
+import { openStores, startCentral } from '../central.ts';
+import { makeLogger } from '../logger.ts';
+import { createApiKey, createMqttAccount } from '../provision.ts';
+import { runUntilSignalled } from '../run.ts';
+
+/** Adds `--config FILE` and one flag per configuration key. */
+export function withCentralOptions(cmd: Command, keys: readonly CentralKey[] = Object.keys(CENTRAL_KEYS) as CentralKey[]): Command {
+  cmd.option('-c, --config <file>', 'JSON configuration file');
+  for (const key of keys) {
+    const spec = CENTRAL_KEYS[key];
+    cmd.option(`${spec.flag} <value>`, `${spec.description} (env ${spec.env})`);
+  }
+  return cmd;
+}
+
+export function centralConfigFrom(opts: Record<string, unknown>): CentralConfig {
+  const flags: Partial<Record<CentralKey, unknown>> = {};
+  for (const key of Object.keys(CENTRAL_KEYS) as CentralKey[]) if (opts[key] !== undefined) flags[key] = opts[key];
+  return loadCentralConfig({ file: opts.config as string | undefined, env: process.env, flags });
+}
+
+export function registerCentralCommands(program: Command): void {
+  withCentralOptions(
+    program
+      .command('start')
+      .description('run the central side (broker, ingest, HTTP API) on embedded defaults')
+      .addHelpText('after', `\nConfiguration keys (file key, environment, flag, default):\n${describeKeys()}`),
+  ).action(async (opts: Record<string, unknown>) => {
+    const config = centralConfigFrom(opts);
+    const logger = makeLogger(config.logLevel);
+    const central = await startCentral(config, logger);
+    await runUntilSignalled(logger, () => central.stop());
+  });
+
+  const apikey = program.command('apikey').description('manage lenders\' API keys');
+  withCentralOptions(
+    apikey
+      .command('create')
+      .description('create an API key for a tenant (a lender); prints it as the last line')
+      .requiredOption('--tenant <name>', 'tenant the key belongs to'),
+    ['dataDir'],
+  ).action(async (opts: Record<string, unknown>) => {
+    const config = centralConfigFrom(opts);
+    const { store, series } = openStores(config);
+    try {
+      const key = await createApiKey(store, opts.tenant as string);
+      process.stdout.write(`API key for tenant ${String(opts.tenant)} (shown once, keep it safe):\n${key}\n`);
+    } finally {
+      await series.close();
+      await store.close();
+    }
+  });
+
+  const account = (kind: 'gateway' | 'feed', parent: Command, describe: string) => {
+    const cmd = parent.command('create <id>').description(describe);
+    if (kind === 'gateway') cmd.requiredOption('--site <site>', 'site (warehouse) the gateway stands at');
+    withCentralOptions(cmd, ['dataDir']).action(async (id: string, opts: Record<string, unknown>) => {
+      const config = centralConfigFrom(opts);
+      const { store, series } = openStores(config);
+      try {
+        const password = await createMqttAccount(store, id, kind, kind === 'gateway' ? (opts.site as string) : null);
+        process.stdout.write(`MQTT username: ${id}\nMQTT password (shown once):\n${password}\n`);
+      } finally {
+        await series.close();
+        await store.close();
+      }
+    });
+  };
+  account(
+    'gateway',
+    program.command('gateway').description('manage warehouse gateways'),
+    'register a gateway at a site; prints its MQTT password as the last line (username = id)',
+  );
+  account(
+    'feed',
+    program.command('feed').description('manage price feeds'),
+    'register a price feed allowed to publish pw/v1/prices/#; prints its MQTT password as the last line',
+  );
+}

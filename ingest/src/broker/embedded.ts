@@ -1,0 +1,130 @@
+/**
+ * The embedded central broker (aedes). Gateways log in with the password from `pledgewatch gateway
+ * create` and may publish only under `pw/v1/gw/{their id}/`; price feeds only under `pw/v1/prices/`;
+ * the ingest service itself logs in with a per-process secret and may read everything.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { isGatewayTopic } from '@pledgewatch/common';
+import type { MqttAccount, StateStore } from '@pledgewatch/store';
+import { verifyPassword } from './passwords.ts';
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  store: StateStore;
+  logger: Logger;
+  registry: Registry;
+  /** The one account allowed to subscribe to everything: ingest's own connection. */
+  service: { username: string; password: string };
+}
+
+export interface EmbeddedBroker {
+  url: string;
+  close(): Promise<void>;
+}
+
+type Principal = { kind: 'service' } | { kind: MqttAccount['kind']; id: string };
+
+// aedes's own enum is `const` in a .d.ts, which isolatedModules cannot inline.
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function authError(message: string, code: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
+}
+
+export function mayPublish(principal: Principal, topic: string): boolean {
+  switch (principal.kind) {
+    case 'service':
+      return true;
+    case 'gateway':
+      return isGatewayTopic(topic, principal.id);
+    case 'feed':
+      return /^pw\/v1\/prices\/[A-Za-z0-9._-]{1,64}$/.test(topic);
+  }
+}
+
+export async function startEmbeddedBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
+  const log = opts.logger.child({ component: 'broker' });
+  const principals = new WeakMap<Client, Principal>();
+  const denied = new Counter({
+    name: 'pw_broker_denied_total',
+    help: 'MQTT operations refused by the embedded broker',
+    labelNames: ['op'] as const,
+    registers: [opts.registry],
+  });
+  const clients = new Gauge({ name: 'pw_broker_clients', help: 'Connected MQTT clients', registers: [opts.registry] });
+
+  const authenticate = async (client: Client, username?: string, password?: Buffer): Promise<Principal> => {
+    if (!client.id) throw authError('empty client id', 2);
+    if (username === undefined || password === undefined) throw authError('credentials required', NOT_AUTHORIZED);
+    const secret = password.toString('utf8');
+    if (username === opts.service.username) {
+      if (secret === opts.service.password) return { kind: 'service' };
+      throw authError('bad credentials', BAD_USERNAME_OR_PASSWORD);
+    }
+    const account = await opts.store.getMqttAccount(username);
+    if (account === null || !(await verifyPassword(secret, account.passwordHash))) {
+      throw authError('bad credentials', BAD_USERNAME_OR_PASSWORD);
+    }
+    return { kind: account.kind, id: account.id };
+  };
+
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      authenticate(client, username, password).then(
+        (principal) => {
+          principals.set(client, principal);
+          done(null, true);
+        },
+        (err: AuthenticateError) => {
+          denied.inc({ op: 'connect' });
+          log.warn({ clientId: client.id, username, reason: err.message }, 'MQTT login refused');
+          done(err, false);
+        },
+      );
+    },
+    authorizePublish(client, packet, callback) {
+      const principal = client === null ? ({ kind: 'service' } as const) : principals.get(client);
+      if (principal !== undefined && mayPublish(principal, packet.topic)) return callback(null);
+      denied.inc({ op: 'publish' });
+      log.warn({ clientId: client?.id, topic: packet.topic }, 'MQTT publish refused: outside the account topics');
+      callback(new Error(`not allowed to publish to ${packet.topic}`));
+    },
+    authorizeSubscribe(client, subscription, callback) {
+      if (principals.get(client)?.kind === 'service') return callback(null, subscription);
+      denied.inc({ op: 'subscribe' });
+      log.warn({ clientId: client.id, topic: subscription.topic }, 'MQTT subscribe refused');
+      callback(new Error('not allowed to subscribe'), null);
+    },
+  });
+  broker.on('client', () => clients.inc());
+  broker.on('clientDisconnect', () => clients.dec());
+  broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
+
+  const server = net.createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `mqtt://${host}:${address.port}`;
+  log.info({ url }, 'embedded MQTT broker listening');
+
+  return {
+    url,
+    async close() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Connections that linger past the broker's close would keep the listener open forever.
+        setTimeout(resolve, 2000).unref();
+      });
+    },
+  };
+}

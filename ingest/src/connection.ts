@@ -1,0 +1,90 @@
+/**
+ * The broker connection port and its mqtt.js adapter. Messages are handed over one at a time and
+ * acknowledged (PUBACK) only after the handler has finished, so a message is never acknowledged
+ * before its effects are committed, and a slow ingest pushes back on the broker instead of buffering.
+ */
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+}
+
+export type MessageHandler = (message: InboundMessage) => Promise<void>;
+
+export interface BrokerConnection {
+  start(handler: MessageHandler): Promise<void>;
+  isConnected(): boolean;
+  close(): Promise<void>;
+}
+
+export interface MqttConnectionOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  topics: string[];
+  logger: Logger;
+}
+
+export function mqttConnection(opts: MqttConnectionOptions): BrokerConnection {
+  const log = opts.logger.child({ component: 'mqtt-in', url: opts.url });
+  let client: MqttClient | undefined;
+  return {
+    async start(handler) {
+      const options: IClientOptions = {
+        clientId: opts.clientId,
+        clean: false,
+        protocolVersion: 4,
+        reconnectPeriod: 1000,
+        connectTimeout: 10_000,
+        ...(opts.username === undefined ? {} : { username: opts.username }),
+        ...(opts.password === undefined ? {} : { password: opts.password }),
+        manualConnect: true,
+      };
+      const c = mqtt.connect(opts.url, options);
+      client = c;
+      c.handleMessage = (packet: IPublishPacket, done) => {
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        handler({ topic: packet.topic, payload }).then(
+          () => done(),
+          (err: unknown) => {
+            // The handler counts and logs its own failures; anything reaching here is a bug, not data.
+            log.error({ err, topic: packet.topic }, 'message handler failed');
+            done();
+          },
+        );
+      };
+      c.on('connect', (connack) => {
+        log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
+        if (!connack.sessionPresent) {
+          c.subscribe(opts.topics, { qos: 1 }, (err) => {
+            if (err) log.error({ err }, 'subscribe failed');
+          });
+        }
+      });
+      c.on('offline', () => log.warn('broker connection lost; reconnecting'));
+      c.on('error', (err) => log.warn({ err: err.message }, 'broker connection error'));
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => {
+          c.removeListener('connect', onConnect);
+          c.end(true);
+          reject(err);
+        };
+        const onConnect = () => {
+          c.removeListener('error', onError);
+          resolve();
+        };
+        c.once('connect', onConnect);
+        c.once('error', onError);
+        c.connect();
+      });
+    },
+    isConnected: () => client?.connected ?? false,
+    async close() {
+      // Not forced: lets the message being handled finish and its PUBACK go out.
+      if (client !== undefined) await client.endAsync(false);
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export { createIngest, type Ingest, type IngestOptions } from './ingest.ts';
+export { mqttConnection, type BrokerConnection, type InboundMessage, type MqttConnectionOptions } from './connection.ts';
+export { startEmbeddedBroker, mayPublish, type EmbeddedBroker, type BrokerOptions } from './broker/embedded.ts';
+export { generatePassword, hashPassword, verifyPassword } from './broker/passwords.ts';

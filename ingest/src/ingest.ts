@@ -1,0 +1,86 @@
+/**
+ * The ingest service: follows the gateways' MQTT traffic, keeps live pledge state and time series.
+ * Messages are handled strictly one after another (the connection acknowledges each only once it
+ * is handled), which keeps per-gateway order and makes (gatewayId, seq) dedup race-free.
+ */
+import { isoTime, systemClock, type Clock } from '@pledgewatch/common';
+import type { SeriesStore, StateStore } from '@pledgewatch/store';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { BrokerConnection } from './connection.ts';
+import { IngestContext } from './context.ts';
+import { LiveState } from './domain/live-state.ts';
+import { dispatch } from './handlers/index.ts';
+import { ingestMetrics } from './metrics.ts';
+
+export interface IngestOptions {
+  store: StateStore;
+  series: SeriesStore;
+  connection: BrokerConnection;
+  logger: Logger;
+  registry: Registry;
+  clock?: Clock;
+  /** How often to pick up pledges registered by other processes (API instances). */
+  pledgeRefreshMs?: number;
+}
+
+export interface Ingest {
+  start(): Promise<void>;
+  /** Picks up pledges registered or changed since the last look (also runs on a timer). */
+  refreshPledges(): Promise<void>;
+  isConnected(): boolean;
+  stop(): Promise<void>;
+}
+
+export function createIngest(opts: IngestOptions): Ingest {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.logger.child({ component: 'ingest' });
+  const live = new LiveState();
+  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry));
+  let pledgesSeenUntil = '1970-01-01T00:00:00.000Z';
+  let refreshing: Promise<void> = Promise.resolve();
+  let timer: { cancel(): void } | undefined;
+
+  // Pledges registered by another process are picked up by polling with an overlapping window, so a
+  // registration committed just after a poll started is still seen by the next one.
+  const loadPledges = async (): Promise<void> => {
+    const startedAt = clock.now();
+    const changed = await opts.store.listPledgesChangedSince(pledgesSeenUntil);
+    const fresh = changed.filter((p) => JSON.stringify(live.pledges.get(p.id)) !== JSON.stringify(p));
+    for (const p of fresh) live.putPledge(p);
+    pledgesSeenUntil = isoTime(startedAt - 5000);
+    if (fresh.length > 0) await ctx.writePoints(ctx.quantityPoints(fresh.map((p) => p.id)));
+  };
+
+  const refreshPledges = (): Promise<void> => {
+    refreshing = refreshing.then(loadPledges).catch((err: unknown) => log.error({ err }, 'pledge refresh failed'));
+    return refreshing;
+  };
+
+  return {
+    async start() {
+      for (const g of await opts.store.listGateways()) live.gateways.set(g.id, { id: g.id, siteId: g.siteId, online: g.online });
+      for (const t of await opts.store.listTags()) live.putTag(t);
+      for (const r of await opts.store.listReaders()) live.putReader(r);
+      await refreshPledges();
+      log.info({ gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size }, 'state loaded');
+      timer = clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000);
+      await opts.connection.start(async (message) => {
+        try {
+          await dispatch(ctx, message);
+        } catch (err) {
+          ctx.reject('internal_error', { topic: message.topic, err });
+        }
+      });
+    },
+    refreshPledges,
+    isConnected: () => opts.connection.isConnected(),
+    async stop() {
+      timer?.cancel();
+      await opts.connection.close();
+      await refreshing;
+      await opts.series.flush();
+      log.info('ingest stopped');
+    },
+  };
+}
