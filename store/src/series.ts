@@ -13,10 +13,16 @@ export interface SeriesPoint {
 export interface SeriesQuery {
   measurement: string;
   field: string;
+  /** Matches every series whose tags include all these pairs ({} matches all series of the measurement). */
   tags: Record<string, string>;
+  /** epoch ms, inclusive; buckets start here: [from, from + stepMs), [from + stepMs, …) */
   from: number;
+  /** epoch ms, exclusive */
   to: number;
-  /** bucket width in ms; each bucket gives the last value in it */
+  /**
+   * bucket width in ms; each bucket gives the last value in it (newest time across the matching
+   * series), timed at the bucket's start; empty buckets are left out
+   */
   stepMs: number;
 }
 

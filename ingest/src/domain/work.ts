@@ -1,6 +1,6 @@
 /** The changes one batch makes, collected before anything is committed. */
 import type { ReaderHealth, TagState } from '@pledgewatch/common';
-import { readerKey } from '@pledgewatch/common';
+import { isBefore, readerKey } from '@pledgewatch/common';
 import type { SeriesPoint } from '@pledgewatch/store';
 import type { GatewayInfo, LiveState } from './live-state.ts';
 
@@ -25,14 +25,14 @@ export class BatchWork {
    */
   putTag(tag: TagState): void {
     const current = this.tagOf(tag.epc);
-    if (current !== undefined && Date.parse(tag.updatedAt) < Date.parse(current.updatedAt)) return;
+    if (current !== undefined && isBefore(tag.updatedAt, current.updatedAt)) return;
     this.tags.set(tag.epc, tag);
   }
 
   putReader(reader: ReaderHealth): void {
     const key = readerKey(reader.gatewayId, reader.readerId);
     const current = this.readers.get(key) ?? this.live.readers.get(key);
-    if (current !== undefined && Date.parse(reader.at) < Date.parse(current.at)) return;
+    if (current !== undefined && isBefore(reader.at, current.at)) return;
     this.readers.set(key, reader);
   }
 

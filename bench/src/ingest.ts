@@ -1,0 +1,119 @@
+/**
+ * `npm run bench -- ingest`: tag events per second through the embedded broker into ingest
+ * (validate, dedup, state commit, series write), against a bare mqtt.js subscribe-and-discard
+ * client on the same broker with the same payloads, in the same run.
+ */
+import { isoTime, topics } from '@pledgewatch/common';
+import { tempDir } from '@pledgewatch/common/testing';
+import { createIngest, hashPassword, mqttConnection, startEmbeddedBroker } from '@pledgewatch/ingest';
+import { openSqliteSeries, openSqliteState } from '@pledgewatch/store';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { report } from './report.ts';
+
+const GATEWAYS = 4;
+const BATCH = Number(process.env.PW_BENCH_BATCH ?? 250);
+const BATCHES = Number(process.env.PW_BENCH_BATCHES ?? 800);
+const TAGS = 10_000;
+const PLEDGES = 20;
+const WINDOW = 64;
+
+const epc = (n: number) => `3034257BF7194E40${n.toString(16).toUpperCase().padStart(8, '0')}`;
+
+function payloads(seqBase: number): { topic: string; body: Buffer }[] {
+  const out: { topic: string; body: Buffer }[] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const gatewayId = `gw-${b % GATEWAYS}`;
+    const at = isoTime(Date.now() + b);
+    // Every event changes a tag's state, as real traffic does: rounds of arrivals, moves, departures.
+    const round = Math.floor((b * BATCH) / TAGS) % 3;
+    const events = Array.from({ length: BATCH }, (_, i) => {
+      const n = (b * BATCH + i) % TAGS;
+      const common = { at, epc: epc(n), readerId: 'r1' };
+      if (round === 0) return { type: 'tag.arrived', ...common, zone: `Z${n % 8}`, antenna: 1 + (n % 4), rssi: -60 };
+      if (round === 1) return { type: 'tag.moved', ...common, fromZone: `Z${n % 8}`, zone: `Z${(n + 1) % 8}` };
+      return { type: 'tag.departed', ...common, zone: `Z${(n + 1) % 8}`, lastSeenAt: at };
+    });
+    const body = { v: 1, gatewayId, seq: seqBase + Math.floor(b / GATEWAYS), sentAt: at, events };
+    out.push({ topic: topics.events(gatewayId), body: Buffer.from(JSON.stringify(body)) });
+  }
+  return out;
+}
+
+/** Publishes QoS 1 with a bounded window (see the mqtt.js burst trap in DEPENDENCIES.md). */
+async function publishAll(client: MqttClient, messages: { topic: string; body: Buffer }[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < messages.length) {
+      const m = messages[next++] as { topic: string; body: Buffer };
+      await client.publishAsync(m.topic, m.body, { qos: 1 });
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, worker));
+}
+
+export async function benchIngest(): Promise<void> {
+  const dir = tempDir('pw-bench-ingest-');
+  const store = openSqliteState({ path: dir.file('state.db') });
+  const series = openSqliteSeries({ path: dir.file('series.db') });
+  const logger = pino({ level: 'warn' });
+  const registry = new Registry();
+  const service = { username: 'pw-ingest', password: 'bench' };
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, logger, registry, service });
+  const hash = await hashPassword('gw');
+  for (let g = 0; g < GATEWAYS; g++) {
+    await store.createMqttAccount({ id: `gw-${g}`, kind: 'gateway', siteId: 'site-1', passwordHash: hash, createdAt: isoTime(Date.now()) });
+  }
+  const perPledge = TAGS / PLEDGES;
+  for (let p = 0; p < PLEDGES; p++) {
+    await store.createPledge({
+      id: `PL-${p}`, tenant: 'bench', borrower: 'b', siteId: 'site-1', zones: ['Z0', 'Z1', 'Z2', 'Z3', 'Z4', 'Z5', 'Z6', 'Z7'],
+      commodity: 'copper', unit: 't', items: Array.from({ length: perPledge }, (_, i) => ({ epc: epc(p * perPledge + i), quantity: 1 })),
+      scales: [], loan: { outstanding: 1, currency: 'USD' }, haircut: 0.1,
+      limits: { warnLtv: 0.6, marginCallLtv: 0.7, liquidationLtv: 0.8 }, quantityTolerance: 0.02, createdAt: isoTime(Date.now()),
+    });
+  }
+  const publishers = await Promise.all(
+    Array.from({ length: GATEWAYS }, (_, g) => mqtt.connectAsync(broker.url, { username: `gw-${g}`, password: 'gw', clientId: `bench-gw-${g}` })),
+  );
+  const sendAll = (messages: { topic: string; body: Buffer }[]) =>
+    Promise.all(publishers.map((c, g) => publishAll(c, messages.filter((m) => m.topic === topics.events(`gw-${g}`)))));
+  const total = BATCHES * BATCH;
+
+  // Baseline: a bare subscriber that counts and discards.
+  const bare = await mqtt.connectAsync(broker.url, { ...service, clientId: 'bench-bare', clean: true });
+  await bare.subscribeAsync(topics.allEvents, { qos: 1 });
+  let received = 0;
+  const baseMessages = payloads(1);
+  const baseDone = new Promise<void>((resolve) => bare.on('message', () => { if (++received === BATCHES) resolve(); }));
+  let t0 = performance.now();
+  await sendAll(baseMessages);
+  await baseDone;
+  const baseline = total / ((performance.now() - t0) / 1000);
+  await bare.endAsync();
+
+  // Ingest: the same payloads (fresh seqs) through validate, dedup, commit and series write.
+  const ingest = createIngest({
+    store, series, logger, registry,
+    connection: mqttConnection({ url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents], logger }),
+  });
+  await ingest.start();
+  const events = registry.getSingleMetric('pw_ingest_events_total');
+  const applied = async () => (await events?.get())?.values.reduce((s, v) => s + v.value, 0) ?? 0;
+  const messages = payloads(1_000_000);
+  t0 = performance.now();
+  await sendAll(messages);
+  while ((await applied()) < total) await new Promise((r) => setTimeout(r, 5));
+  const value = total / ((performance.now() - t0) / 1000);
+
+  report({ bench: 'ingest', metric: 'events_per_s', value, unit: '1/s', baseline });
+  report({ bench: 'ingest', metric: 'batch_events', value: BATCH, unit: 'events' });
+
+  for (const c of publishers) await c.endAsync();
+  await ingest.stop();
+  await broker.close();
+  await series.close();
+  await store.close();
+  dir.remove();
+}

@@ -1,0 +1,17 @@
+/** `npm run bench [-- NAME...]`: runs the named benchmarks (all by default), printing CONTRACT §5 lines. */
+import { benchIngest } from './ingest.ts';
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  ingest: benchIngest,
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in BENCHES));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown bench: ${unknown.join(', ')} (known: ${Object.keys(BENCHES).join(', ')})\n`);
+  process.exitCode = 2;
+} else {
+  for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+    await (BENCHES[name] as () => Promise<void>)();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Schema history of the SQLite adapters, one ordered list per component. Version N is element N-1;
+ * a shipped migration is never edited, only followed by a new one. State and series keep separate
+ * lists (recorded under their component name) so both can live in one database file.
+ */
+export type MigrationComponent = 'state' | 'series';
+
+export const STATE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE api_keys (
+    id         TEXT PRIMARY KEY,
+    tenant     TEXT NOT NULL,
+    hash       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE mqtt_accounts (
+    id            TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL CHECK (kind IN ('gateway', 'feed')),
+    site_id       TEXT,
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    online        INTEGER,
+    last_seen_at  TEXT,
+    status        TEXT,
+    CHECK (kind = 'feed' OR site_id IS NOT NULL)
+  );
+  CREATE INDEX mqtt_accounts_kind_site ON mqtt_accounts (kind, site_id);
+
+  -- body is the whole Pledge as JSON; the other columns exist to filter and index.
+  -- updated_at is epoch ms so that comparisons do not depend on how a time string was written.
+  CREATE TABLE pledges (
+    id               TEXT PRIMARY KEY,
+    tenant           TEXT NOT NULL,
+    site_id          TEXT NOT NULL,
+    borrower         TEXT NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    valuation_status TEXT,
+    body             TEXT NOT NULL
+  );
+  CREATE INDEX pledges_tenant_site ON pledges (tenant, site_id);
+  CREATE INDEX pledges_tenant_borrower ON pledges (tenant, borrower);
+  CREATE INDEX pledges_updated_at ON pledges (updated_at);
+
+  -- The primary key is what makes double pledging of one EPC impossible, across tenants.
+  CREATE TABLE pledge_items (
+    epc       TEXT PRIMARY KEY,
+    pledge_id TEXT NOT NULL REFERENCES pledges (id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX pledge_items_pledge ON pledge_items (pledge_id);
+
+  CREATE TABLE prices (
+    commodity TEXT PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    body      TEXT NOT NULL
+  );
+
+  CREATE TABLE tags (
+    epc          TEXT PRIMARY KEY,
+    gateway_id   TEXT NOT NULL,
+    site_id      TEXT NOT NULL,
+    zone         TEXT NOT NULL,
+    reader_id    TEXT NOT NULL,
+    present      INTEGER NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE readers (
+    gateway_id TEXT NOT NULL,
+    reader_id  TEXT NOT NULL,
+    connected  INTEGER NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (gateway_id, reader_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE applied_batches (
+    gateway_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (gateway_id, seq)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SERIES_MIGRATIONS: readonly string[] = [
+  `
+  -- One row per (measurement, tag set), like InfluxDB's series index: points refer to it by id, and
+  -- a tag filter only has to look at the (few, low-cardinality) series, never at every point.
+  -- tags is the canonical key: JSON of the tag pairs sorted by name.
+  CREATE TABLE series (
+    id          INTEGER PRIMARY KEY,
+    measurement TEXT NOT NULL,
+    tags        TEXT NOT NULL,
+    UNIQUE (measurement, tags)
+  );
+
+  CREATE TABLE points (
+    series_id INTEGER NOT NULL REFERENCES series (id),
+    field     TEXT NOT NULL,
+    time      INTEGER NOT NULL,
+    value     REAL NOT NULL
+  );
+  CREATE INDEX points_series_field_time ON points (series_id, field, time);
+  `,
+];
+
+export const MIGRATIONS: Readonly<Record<MigrationComponent, readonly string[]>> = {
+  state: STATE_MIGRATIONS,
+  series: SERIES_MIGRATIONS,
+};

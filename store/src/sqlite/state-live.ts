@@ -1,0 +1,103 @@
+/** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
+import type { PriceRecord, ReaderHealth, TagState } from '@pledgewatch/common';
+import type { BatchCommit, StateStore } from '../state.ts';
+import { later, type Db } from './db.ts';
+import { toMs } from './time.ts';
+
+type LiveOps = Pick<StateStore, 'putPrice' | 'getPrice' | 'commitBatch' | 'getTags' | 'listTags' | 'listReaders'>;
+
+interface TagRow {
+  epc: string;
+  gateway_id: string;
+  site_id: string;
+  zone: string;
+  reader_id: string;
+  present: number;
+  last_seen_at: string;
+  updated_at: string;
+}
+
+interface ReaderRow {
+  gateway_id: string;
+  reader_id: string;
+  connected: number;
+  at: string;
+}
+
+const TAG_COLUMNS = 'epc, gateway_id, site_id, zone, reader_id, present, last_seen_at, updated_at';
+
+export function liveOps(db: Db): LiveOps {
+  // The WHERE on the update makes an older or equal-time price a no-op, seen as changes = 0.
+  const upsertPrice = db.prepare<[string, number, string]>(
+    `INSERT INTO prices (commodity, at, body) VALUES (?, ?, ?)
+     ON CONFLICT (commodity) DO UPDATE SET at = excluded.at, body = excluded.body
+     WHERE excluded.at > prices.at`,
+  );
+  const priceOf = db.prepare<[string], string>('SELECT body FROM prices WHERE commodity = ?').pluck();
+
+  const insertBatch = db.prepare<[string, number, string]>(
+    'INSERT INTO applied_batches (gateway_id, seq, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  // REPLACE rather than an upsert: a tag row is always written whole, and REPLACE costs about two
+  // thirds of ON CONFLICT DO UPDATE per row, which is most of the cost of a batch.
+  const putTag = db.prepare<[string, string, string, string, string, number, string, string]>(
+    `INSERT OR REPLACE INTO tags (${TAG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const upsertReader = db.prepare<[ReaderRow]>(
+    `INSERT INTO readers (gateway_id, reader_id, connected, at) VALUES (@gateway_id, @reader_id, @connected, @at)
+     ON CONFLICT (gateway_id, reader_id) DO UPDATE SET connected = excluded.connected, at = excluded.at`,
+  );
+  // One JSON array parameter instead of one parameter per EPC: no chunking around SQLite's
+  // variable limit, and the statement is prepared once for any number of EPCs.
+  const tagsIn = db.prepare<[string], TagRow>(
+    `SELECT ${TAG_COLUMNS} FROM tags WHERE epc IN (SELECT value FROM json_each(?))`,
+  );
+  const allTags = db.prepare<[], TagRow>(`SELECT ${TAG_COLUMNS} FROM tags ORDER BY epc`);
+  const allReaders = db.prepare<[], ReaderRow>(
+    'SELECT gateway_id, reader_id, connected, at FROM readers ORDER BY gateway_id, reader_id',
+  );
+
+  const commit = db.transaction((batch: BatchCommit): boolean => {
+    if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
+    for (const t of batch.tags) {
+      putTag.run(t.epc, t.gatewayId, t.siteId, t.zone, t.readerId, t.present ? 1 : 0, t.lastSeenAt, t.updatedAt);
+    }
+    for (const reader of batch.readers) upsertReader.run(fromReader(reader));
+    return true;
+  });
+
+  return {
+    putPrice: (price) =>
+      later(() => upsertPrice.run(price.commodity, toMs(price.at, 'price.at'), JSON.stringify(price)).changes === 1),
+    getPrice: (commodity) =>
+      later(() => {
+        const body = priceOf.get(commodity);
+        return body === undefined ? null : (JSON.parse(body) as PriceRecord);
+      }),
+    commitBatch: (batch) => later(() => commit.immediate(batch)),
+    getTags: (epcs) => later(() => (epcs.length === 0 ? [] : tagsIn.all(JSON.stringify(epcs)).map(toTag))),
+    listTags: () => later(() => allTags.all().map(toTag)),
+    listReaders: () => later(() => allReaders.all().map(toReader)),
+  };
+}
+
+function toTag(row: TagRow): TagState {
+  return {
+    epc: row.epc,
+    gatewayId: row.gateway_id,
+    siteId: row.site_id,
+    zone: row.zone,
+    readerId: row.reader_id,
+    present: row.present === 1,
+    lastSeenAt: row.last_seen_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fromReader(reader: ReaderHealth): ReaderRow {
+  return { gateway_id: reader.gatewayId, reader_id: reader.readerId, connected: reader.connected ? 1 : 0, at: reader.at };
+}
+
+function toReader(row: ReaderRow): ReaderHealth {
+  return { gatewayId: row.gateway_id, readerId: row.reader_id, connected: row.connected === 1, at: row.at };
+}

@@ -1,0 +1,30 @@
+/** The embedded StateStore: one SQLite file in WAL mode, shared safely by ingest and monitor-api. */
+import type { StateStore } from '../state.ts';
+import { later, openDatabase } from './db.ts';
+import { identityOps } from './state-identities.ts';
+import { liveOps } from './state-live.ts';
+import { pledgeOps } from './state-pledges.ts';
+
+export interface SqliteStateOptions {
+  /** Database file, created if missing; ':memory:' for a private in-process database. */
+  path: string;
+}
+
+export function openSqliteState(opts: SqliteStateOptions): StateStore {
+  const db = openDatabase(opts.path, 'state');
+  const ping = db.prepare('SELECT 1').pluck();
+  return {
+    kind: 'sqlite',
+    ping: () =>
+      later(() => {
+        ping.get();
+      }),
+    close: () =>
+      later(() => {
+        db.close();
+      }),
+    ...identityOps(db),
+    ...pledgeOps(db),
+    ...liveOps(db),
+  };
+}

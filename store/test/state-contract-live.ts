@@ -1,0 +1,73 @@
+/** StateStore contract, ingest's half: prices, batches, tags and readers. */
+import { describe, expect, it } from 'vitest';
+import type { TagState } from '@pledgewatch/common';
+import type { StoreContext } from './state-contract.ts';
+import { batch, byEpc, epc, price, reader, tag } from './fixtures.ts';
+
+export function describeStateLiveContract(ctx: StoreContext): void {
+  describe('prices', () => {
+    it('keeps the newest price per commodity', async () => {
+      expect(await ctx.store.getPrice('wheat')).toBeNull();
+      expect(await ctx.store.putPrice(price('wheat', 200, 1_000))).toBe(true);
+      expect(await ctx.store.putPrice(price('corn', 150, 0))).toBe(true);
+      expect(await ctx.store.putPrice(price('wheat', 205, 2_000))).toBe(true);
+      expect(await ctx.store.getPrice('wheat')).toEqual(price('wheat', 205, 2_000));
+      expect(await ctx.store.getPrice('corn')).toEqual(price('corn', 150, 0));
+    });
+
+    it('refuses an older or equal-time price and keeps the newer one', async () => {
+      await ctx.store.putPrice(price('wheat', 205, 2_000));
+      expect(await ctx.store.putPrice(price('wheat', 190, 1_000))).toBe(false);
+      expect(await ctx.store.putPrice(price('wheat', 180, 2_000))).toBe(false);
+      expect(await ctx.store.getPrice('wheat')).toEqual(price('wheat', 205, 2_000));
+    });
+  });
+
+  describe('batches, tags and readers', () => {
+    it('applies a batch once per (gateway, seq)', async () => {
+      const first = batch('gw-1', 7, { tags: [tag(epc(1))], readers: [reader('gw-1', 'r1', true)] });
+      expect(await ctx.store.commitBatch(first)).toBe(true);
+      const replay = batch('gw-1', 7, {
+        tags: [tag(epc(1), { present: false, zone: 'z9' }), tag(epc(2))],
+        readers: [reader('gw-1', 'r1', false, 5)],
+      });
+      expect(await ctx.store.commitBatch(replay)).toBe(false);
+      expect(await ctx.store.listTags()).toEqual([tag(epc(1))]);
+      expect(await ctx.store.listReaders()).toEqual([reader('gw-1', 'r1', true)]);
+      // The same seq from another gateway is another batch.
+      expect(await ctx.store.commitBatch(batch('gw-2', 7, { tags: [tag(epc(2), { gatewayId: 'gw-2' })] }))).toBe(true);
+      expect(await ctx.store.commitBatch(batch('gw-1', 8))).toBe(true);
+      expect((await ctx.store.listTags()).map((t) => t.epc).sort()).toEqual([epc(1), epc(2)]);
+    });
+
+    it('applies nothing of a batch that fails, so it can be retried', async () => {
+      const broken = tag(epc(2), { zone: null as unknown as string }); // what a NOT NULL column refuses
+      await expect(ctx.store.commitBatch(batch('gw-1', 1, { tags: [tag(epc(1)), broken] }))).rejects.toThrow();
+      expect(await ctx.store.listTags()).toEqual([]);
+      expect(await ctx.store.commitBatch(batch('gw-1', 1, { tags: [tag(epc(1))] }))).toBe(true);
+      expect(await ctx.store.listTags()).toEqual([tag(epc(1))]);
+    });
+
+    it('upserts tag and reader state', async () => {
+      await ctx.store.commitBatch(batch('gw-1', 1, { tags: [tag(epc(1)), tag(epc(2))], readers: [reader('gw-1', 'r1', true)] }));
+      const departed = tag(epc(1), { present: false, lastSeenAt: '2026-03-01T08:00:00.000Z', updatedAt: '2026-03-01T09:00:00.000Z' });
+      const moved = tag(epc(2), { zone: 'z2', readerId: 'r2', gatewayId: 'gw-2', siteId: 'site-2' });
+      await ctx.store.commitBatch(
+        batch('gw-1', 2, { tags: [departed, moved], readers: [reader('gw-1', 'r1', false, 9), reader('gw-1', 'r2', true)] }),
+      );
+      expect((await ctx.store.listTags()).sort(byEpc)).toEqual([departed, moved]);
+      const readers = (await ctx.store.listReaders()).sort((a, b) => a.readerId.localeCompare(b.readerId));
+      expect(readers).toEqual([reader('gw-1', 'r1', false, 9), reader('gw-1', 'r2', true)]);
+    });
+
+    it('gets many tags at once, skipping unknown EPCs', async () => {
+      const tags: TagState[] = Array.from({ length: 2_000 }, (_, i) => tag(epc(i), { present: i % 3 !== 0 }));
+      await ctx.store.commitBatch(batch('gw-1', 1, { tags }));
+      const wanted = [...tags.map((t) => t.epc), ...Array.from({ length: 500 }, (_, i) => epc(10_000 + i))];
+      const got = await ctx.store.getTags(wanted);
+      expect(got.sort(byEpc)).toEqual([...tags].sort(byEpc));
+      expect(await ctx.store.getTags([epc(5), epc(99_999)])).toEqual([tags[5]]);
+      expect(await ctx.store.getTags([])).toEqual([]);
+    });
+  });
+}
