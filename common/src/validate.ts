@@ -16,7 +16,7 @@ export type Check<T> = (value: unknown) => Validated<T>;
 export function compileCheck<S extends TSchema>(schema: S): Check<Static<S>> {
   const validator = Compile(schema);
   return (value) => {
-    if (validator.Check(value)) return { ok: true, value: value as Static<S> };
+    if (validator.Check(value)) return { ok: true, value };
     const errors = validator.Errors(value).map((e) => ({ path: e.instancePath, reason: e.message }));
     return { ok: false, errors: errors.length > 0 ? errors : [{ path: '', reason: 'invalid value' }] };
   };

@@ -2,6 +2,7 @@ import type { Clock, FieldError } from '@pledgewatch/common';
 import { describeErrors, isoTime, pledgeQuantities } from '@pledgewatch/common';
 import type { SeriesPoint, SeriesStore, StateStore } from '@pledgewatch/store';
 import type { Logger } from 'pino';
+import type { Checkpointer } from './checkpointer.ts';
 import type { GatewayInfo, LiveState } from './domain/live-state.ts';
 import type { IngestMetrics, RejectReason } from './metrics.ts';
 
@@ -14,6 +15,7 @@ export class IngestContext {
     readonly clock: Clock,
     readonly log: Logger,
     readonly metrics: IngestMetrics,
+    readonly checkpointer: Checkpointer,
   ) {}
 
   /** Logs and counts a refused message or event; nothing else changes. */

@@ -10,6 +10,8 @@ import type { Registry } from 'prom-client';
 import type { BrokerConnection } from './connection.ts';
 import { IngestContext } from './context.ts';
 import { LiveState } from './domain/live-state.ts';
+import { Checkpointer } from './checkpointer.ts';
+import { replayBatch } from './handlers/events.ts';
 import { dispatch } from './handlers/index.ts';
 import { ingestMetrics } from './metrics.ts';
 
@@ -22,6 +24,8 @@ export interface IngestOptions {
   clock?: Clock;
   /** How often to pick up pledges registered by other processes (API instances). */
   pledgeRefreshMs?: number;
+  /** How often changed tag and reader state is written to the state store's tables. */
+  checkpointMs?: number;
 }
 
 export interface Ingest {
@@ -36,10 +40,11 @@ export function createIngest(opts: IngestOptions): Ingest {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger.child({ component: 'ingest' });
   const live = new LiveState();
-  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry));
+  const checkpointer = new Checkpointer(opts.store, log);
+  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry), checkpointer);
   let pledgesSeenUntil = '1970-01-01T00:00:00.000Z';
   let refreshing: Promise<void> = Promise.resolve();
-  let timer: { cancel(): void } | undefined;
+  const timers: { cancel(): void }[] = [];
 
   // Pledges registered by another process are picked up by polling with an overlapping window, so a
   // registration committed just after a poll started is still seen by the next one.
@@ -50,6 +55,17 @@ export function createIngest(opts: IngestOptions): Ingest {
     for (const p of fresh) live.putPledge(p);
     pledgesSeenUntil = isoTime(startedAt - 5000);
     if (fresh.length > 0) await ctx.writePoints(ctx.quantityPoints(fresh.map((p) => p.id)));
+  };
+
+  /** Rebuilds the effect of batches logged before a crash but not yet checkpointed. */
+  const replayPending = async (): Promise<number> => {
+    const pending = await opts.store.pendingBatches();
+    for (const b of pending) {
+      const gateway = await ctx.gateway(b.gatewayId);
+      if (gateway !== null) replayBatch(ctx, gateway, b.payload);
+    }
+    await checkpointer.flush();
+    return pending.length;
   };
 
   const refreshPledges = (): Promise<void> => {
@@ -63,8 +79,10 @@ export function createIngest(opts: IngestOptions): Ingest {
       for (const t of await opts.store.listTags()) live.putTag(t);
       for (const r of await opts.store.listReaders()) live.putReader(r);
       await refreshPledges();
-      log.info({ gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size }, 'state loaded');
-      timer = clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000);
+      const replayed = await replayPending();
+      log.info({ gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size, replayed }, 'state loaded');
+      timers.push(clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000));
+      timers.push(clock.setInterval(() => void checkpointer.flush(), opts.checkpointMs ?? 200));
       await opts.connection.start(async (message) => {
         try {
           await dispatch(ctx, message);
@@ -76,9 +94,10 @@ export function createIngest(opts: IngestOptions): Ingest {
     refreshPledges,
     isConnected: () => opts.connection.isConnected(),
     async stop() {
-      timer?.cancel();
+      for (const t of timers) t.cancel();
       await opts.connection.close();
       await refreshing;
+      await checkpointer.flush();
       await opts.series.flush();
       log.info('ingest stopped');
     },

@@ -20,7 +20,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: { checkpointMs?: number } = {}): Promise<Harness> {
   const dir = tempDir('pw-ingest-');
   const store = openSqliteState({ path: dir.file('state.db') });
   const series = openSqliteSeries({ path: dir.file('series.db') });
@@ -34,6 +34,7 @@ export async function startHarness(): Promise<Harness> {
     logger,
     registry,
     pledgeRefreshMs: 100,
+    ...opts,
     connection: mqttConnection({
       url: broker.url,
       clientId: 'pw-ingest',

@@ -41,13 +41,24 @@ export interface PledgeFilter {
   borrower?: string;
 }
 
-/** Everything one uplink batch changes, committed atomically together with its (gatewayId, seq). */
-export interface BatchCommit {
+/**
+ * One uplink batch as received. Logging it is what makes it applied: the log entry is the durable
+ * record, and its effects on tags and readers reach their tables at the next checkpoint (the same
+ * way a database's write-ahead log precedes its tables). After a crash, ingest replays what was
+ * logged but not yet checkpointed.
+ */
+export interface LoggedBatch {
   gatewayId: string;
   seq: number;
   appliedAt: string;
+  payload: Buffer;
+}
+
+/** Tag and reader state written in one transaction, with the logged batches it includes. */
+export interface Checkpoint {
   tags: TagState[];
   readers: ReaderHealth[];
+  batches: { gatewayId: string; seq: number }[];
 }
 
 export interface StateStore {
@@ -86,8 +97,12 @@ export interface StateStore {
   putPrice(price: PriceRecord): Promise<boolean>;
   getPrice(commodity: string): Promise<PriceRecord | null>;
 
-  /** Returns false, changing nothing, when (gatewayId, seq) was already applied. */
-  commitBatch(commit: BatchCommit): Promise<boolean>;
+  /** Logs a batch; returns false, changing nothing, when (gatewayId, seq) was already applied. */
+  commitBatch(batch: LoggedBatch): Promise<boolean>;
+  /** Writes tag and reader state and retires the logged batches it includes, atomically. */
+  checkpoint(checkpoint: Checkpoint): Promise<void>;
+  /** Batches logged but not yet checkpointed, oldest first: what ingest replays at start. */
+  pendingBatches(): Promise<LoggedBatch[]>;
   getTags(epcs: readonly string[]): Promise<TagState[]>;
   listTags(): Promise<TagState[]>;
   listReaders(): Promise<ReaderHealth[]>;

@@ -1,6 +1,6 @@
 /** Builders for the contract suites: valid records with only the interesting fields spelled out. */
 import type { GatewayStatusMessage, Pledge, PriceRecord, ReaderHealth, TagState } from '@pledgewatch/common';
-import type { BatchCommit, MqttAccount } from '../src/state.ts';
+import type { Checkpoint, LoggedBatch, MqttAccount } from '../src/state.ts';
 
 export const T0 = Date.parse('2026-03-01T08:00:00.000Z');
 export const at = (offsetMs: number): string => new Date(T0 + offsetMs).toISOString();
@@ -72,8 +72,12 @@ export function reader(gatewayId: string, readerId: string, connected: boolean, 
   return { gatewayId, readerId, connected, at: at(offsetMs) };
 }
 
-export function batch(gatewayId: string, seq: number, b: Partial<BatchCommit> = {}): BatchCommit {
-  return { gatewayId, seq, appliedAt: at(seq), tags: [], readers: [], ...b };
+export function batch(gatewayId: string, seq: number, payload = `{"seq":${seq}}`): LoggedBatch {
+  return { gatewayId, seq, appliedAt: at(seq), payload: Buffer.from(payload) };
+}
+
+export function state(tags: TagState[], readers: ReaderHealth[] = [], batches: LoggedBatch[] = []): Checkpoint {
+  return { tags, readers, batches: batches.map(({ gatewayId, seq }) => ({ gatewayId, seq })) };
 }
 
 export const byEpc = (a: TagState, b: TagState): number => (a.epc < b.epc ? -1 : a.epc > b.epc ? 1 : 0);

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteSeries, openSqliteState } from '../src/index.ts';
 import { migrate, openDatabase } from '../src/sqlite/db.ts';
 import { SERIES_MIGRATIONS, STATE_MIGRATIONS } from '../src/sqlite/migrations.ts';
-import { batch, epc, pledge, T0, tag } from './fixtures.ts';
+import { batch, epc, pledge, state, T0, tag } from './fixtures.ts';
 
 describe('sqlite files', () => {
   let dir: string;
@@ -73,7 +73,8 @@ describe('sqlite files', () => {
     try {
       await api.createPledge(pledge({ id: 'p1', epcs: [epc(1)] }));
       expect((await ingest.listAllPledges()).map((p) => p.id)).toEqual(['p1']);
-      await ingest.commitBatch(batch('gw-1', 1, { tags: [tag(epc(1))] }));
+      await ingest.commitBatch(batch('gw-1', 1));
+      await ingest.checkpoint(state([tag(epc(1))], [], [batch('gw-1', 1)]));
       expect(await api.getTags([epc(1)])).toEqual([tag(epc(1))]);
       expect(await api.commitBatch(batch('gw-1', 1))).toBe(false);
       const results = await Promise.allSettled([
@@ -90,7 +91,7 @@ describe('sqlite files', () => {
     const store = openSqliteState({ path: file });
     try {
       const tags = Array.from({ length: 40_000 }, (_, i) => tag(epc(i)));
-      await store.commitBatch(batch('gw-1', 1, { tags }));
+      await store.checkpoint(state(tags));
       expect(await store.getTags(tags.map((t) => t.epc))).toHaveLength(40_000);
     } finally {
       await store.close();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TagState } from '@pledgewatch/common';
 import type { StoreContext } from './state-contract.ts';
-import { batch, byEpc, epc, price, reader, tag } from './fixtures.ts';
+import { batch, byEpc, epc, price, reader, state, tag } from './fixtures.ts';
 
 export function describeStateLiveContract(ctx: StoreContext): void {
   describe('prices', () => {
@@ -24,37 +24,49 @@ export function describeStateLiveContract(ctx: StoreContext): void {
   });
 
   describe('batches, tags and readers', () => {
-    it('applies a batch once per (gateway, seq)', async () => {
-      const first = batch('gw-1', 7, { tags: [tag(epc(1))], readers: [reader('gw-1', 'r1', true)] });
-      expect(await ctx.store.commitBatch(first)).toBe(true);
-      const replay = batch('gw-1', 7, {
-        tags: [tag(epc(1), { present: false, zone: 'z9' }), tag(epc(2))],
-        readers: [reader('gw-1', 'r1', false, 5)],
-      });
-      expect(await ctx.store.commitBatch(replay)).toBe(false);
-      expect(await ctx.store.listTags()).toEqual([tag(epc(1))]);
-      expect(await ctx.store.listReaders()).toEqual([reader('gw-1', 'r1', true)]);
+    it('logs a batch once per (gateway, seq)', async () => {
+      expect(await ctx.store.commitBatch(batch('gw-1', 7, 'first'))).toBe(true);
+      expect(await ctx.store.commitBatch(batch('gw-1', 7, 'replay'))).toBe(false);
       // The same seq from another gateway is another batch.
-      expect(await ctx.store.commitBatch(batch('gw-2', 7, { tags: [tag(epc(2), { gatewayId: 'gw-2' })] }))).toBe(true);
+      expect(await ctx.store.commitBatch(batch('gw-2', 7))).toBe(true);
       expect(await ctx.store.commitBatch(batch('gw-1', 8))).toBe(true);
-      expect((await ctx.store.listTags()).map((t) => t.epc).sort()).toEqual([epc(1), epc(2)]);
+      const pending = await ctx.store.pendingBatches();
+      expect(pending.map((b) => [b.gatewayId, b.seq, b.payload.toString()])).toEqual([
+        ['gw-1', 7, 'first'],
+        ['gw-2', 7, '{"seq":7}'],
+        ['gw-1', 8, '{"seq":8}'],
+      ]);
     });
 
-    it('applies nothing of a batch that fails, so it can be retried', async () => {
-      const broken = tag(epc(2), { zone: null as unknown as string }); // what a NOT NULL column refuses
-      await expect(ctx.store.commitBatch(batch('gw-1', 1, { tags: [tag(epc(1)), broken] }))).rejects.toThrow();
-      expect(await ctx.store.listTags()).toEqual([]);
-      expect(await ctx.store.commitBatch(batch('gw-1', 1, { tags: [tag(epc(1))] }))).toBe(true);
+    it('checkpoints state and retires exactly the batches it includes', async () => {
+      const b1 = batch('gw-1', 1);
+      const b2 = batch('gw-1', 2);
+      await ctx.store.commitBatch(b1);
+      await ctx.store.commitBatch(b2);
+      await ctx.store.checkpoint(state([tag(epc(1))], [reader('gw-1', 'r1', true)], [b1]));
       expect(await ctx.store.listTags()).toEqual([tag(epc(1))]);
+      expect((await ctx.store.pendingBatches()).map((b) => b.seq)).toEqual([2]);
+      // A retired batch stays applied: its replay is still refused.
+      expect(await ctx.store.commitBatch(batch('gw-1', 1))).toBe(false);
+    });
+
+    it('applies nothing of a checkpoint that fails, so it can be retried', async () => {
+      const b1 = batch('gw-1', 1);
+      await ctx.store.commitBatch(b1);
+      const broken = tag(epc(2), { zone: null as unknown as string }); // what a NOT NULL column refuses
+      await expect(ctx.store.checkpoint(state([tag(epc(1)), broken], [], [b1]))).rejects.toThrow();
+      expect(await ctx.store.listTags()).toEqual([]);
+      expect(await ctx.store.pendingBatches()).toHaveLength(1);
+      await ctx.store.checkpoint(state([tag(epc(1))], [], [b1]));
+      expect(await ctx.store.listTags()).toEqual([tag(epc(1))]);
+      expect(await ctx.store.pendingBatches()).toEqual([]);
     });
 
     it('upserts tag and reader state', async () => {
-      await ctx.store.commitBatch(batch('gw-1', 1, { tags: [tag(epc(1)), tag(epc(2))], readers: [reader('gw-1', 'r1', true)] }));
+      await ctx.store.checkpoint(state([tag(epc(1)), tag(epc(2))], [reader('gw-1', 'r1', true)]));
       const departed = tag(epc(1), { present: false, lastSeenAt: '2026-03-01T08:00:00.000Z', updatedAt: '2026-03-01T09:00:00.000Z' });
       const moved = tag(epc(2), { zone: 'z2', readerId: 'r2', gatewayId: 'gw-2', siteId: 'site-2' });
-      await ctx.store.commitBatch(
-        batch('gw-1', 2, { tags: [departed, moved], readers: [reader('gw-1', 'r1', false, 9), reader('gw-1', 'r2', true)] }),
-      );
+      await ctx.store.checkpoint(state([departed, moved], [reader('gw-1', 'r1', false, 9), reader('gw-1', 'r2', true)]));
       expect((await ctx.store.listTags()).sort(byEpc)).toEqual([departed, moved]);
       const readers = (await ctx.store.listReaders()).sort((a, b) => a.readerId.localeCompare(b.readerId));
       expect(readers).toEqual([reader('gw-1', 'r1', false, 9), reader('gw-1', 'r2', true)]);
@@ -62,7 +74,7 @@ export function describeStateLiveContract(ctx: StoreContext): void {
 
     it('gets many tags at once, skipping unknown EPCs', async () => {
       const tags: TagState[] = Array.from({ length: 2_000 }, (_, i) => tag(epc(i), { present: i % 3 !== 0 }));
-      await ctx.store.commitBatch(batch('gw-1', 1, { tags }));
+      await ctx.store.checkpoint(state(tags));
       const wanted = [...tags.map((t) => t.epc), ...Array.from({ length: 500 }, (_, i) => epc(10_000 + i))];
       const got = await ctx.store.getTags(wanted);
       expect(got.sort(byEpc)).toEqual([...tags].sort(byEpc));

@@ -6,7 +6,7 @@ import { PwError } from '@pledgewatch/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StateStore } from '../src/state.ts';
 import { describeStateLiveContract } from './state-contract-live.ts';
-import { at, batch, epc, feedAccount, gatewayAccount, gatewayStatus, pledge, price, reader, tag } from './fixtures.ts';
+import { at, batch, epc, feedAccount, gatewayAccount, gatewayStatus, pledge, price, reader, state, tag } from './fixtures.ts';
 
 export interface StateContractOptions {
   /**
@@ -207,7 +207,9 @@ export function describeStateStoreContract(
         await ctx.store.createPledge(p);
         await ctx.store.setPledgeStatus('p1', 'margin_call');
         await ctx.store.putPrice(price('wheat', 210, 0));
-        await ctx.store.commitBatch(batch('gw-1', 1, { tags: [tag(epc(1))], readers: [reader('gw-1', 'r1', true)] }));
+        await ctx.store.commitBatch(batch('gw-1', 1));
+        await ctx.store.commitBatch(batch('gw-1', 2));
+        await ctx.store.checkpoint(state([tag(epc(1))], [reader('gw-1', 'r1', true)], [batch('gw-1', 1)]));
         await ctx.store.close();
         closed = true;
 
@@ -221,6 +223,7 @@ export function describeStateStoreContract(
         expect(await ctx.store.getTags([epc(1)])).toHaveLength(1);
         expect(await ctx.store.listReaders()).toHaveLength(1);
         expect(await ctx.store.commitBatch(batch('gw-1', 1))).toBe(false);
+        expect((await ctx.store.pendingBatches()).map((b) => b.seq)).toEqual([2]);
         await expect(ctx.store.createPledge(pledge({ id: 'p2', epcs: [epc(1)] }))).rejects.toMatchObject({
           code: 'EPC_ALREADY_PLEDGED',
         });

@@ -34,7 +34,9 @@ const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
 function authError(message: string, code: number): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
+  const err = new Error(message) as AuthenticateError;
+  err.returnCode = code as AuthenticateError['returnCode'];
+  return err;
 }
 
 export function mayPublish(principal: Principal, topic: string): boolean {

@@ -1,7 +1,8 @@
-/** `pw/v1/gw/{gatewayId}/events`: validate, drop replays, commit, then update memory and series. */
-import { parseJson, validateBatch } from '@pledgewatch/common';
+/** `pw/v1/gw/{gatewayId}/events`: validate, drop replays, log the batch, then update memory and series. */
+import { parseJson, validateBatch, type UplinkBatch } from '@pledgewatch/common';
 import type { IngestContext } from '../context.ts';
 import { applyEvent } from '../domain/events/index.ts';
+import type { GatewayInfo } from '../domain/live-state.ts';
 import { BatchWork } from '../domain/work.ts';
 
 export async function handleEvents(ctx: IngestContext, gatewayId: string, payload: Buffer): Promise<void> {
@@ -20,19 +21,20 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
 
   const work = new BatchWork(ctx.live, gateway);
   for (const event of batch.events) applyEvent(work, event);
-  const fresh = await ctx.store.commitBatch({
-    gatewayId,
-    seq: batch.seq,
-    appliedAt: ctx.now(),
-    tags: [...work.tags.values()],
-    readers: [...work.readers.values()],
-  });
+  const fresh = await ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload });
   if (!fresh) {
     ctx.metrics.duplicates.inc();
     ctx.log.debug({ gatewayId, seq: batch.seq }, 'duplicate batch dropped');
     return;
   }
+  const touched = commitWork(ctx, work, batch);
+  for (const event of batch.events) ctx.metrics.events.inc({ type: event.type });
+  await ctx.writePoints([...work.points, ...ctx.quantityPoints(touched)]);
+  stop();
+}
 
+/** Makes a logged batch's changes live and queues them for the next checkpoint; returns the pledges touched. */
+function commitWork(ctx: IngestContext, work: BatchWork, batch: Pick<UplinkBatch, 'gatewayId' | 'seq'>): Set<string> {
   const touched = new Set<string>();
   for (const tag of work.tags.values()) {
     ctx.live.putTag(tag);
@@ -40,9 +42,20 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
     if (pledgeId !== undefined) touched.add(pledgeId);
   }
   for (const reader of work.readers.values()) ctx.live.putReader(reader);
-  if (work.readers.size > 0) for (const p of ctx.live.pledgesAtSite(gateway.siteId)) touched.add(p.id);
-  for (const event of batch.events) ctx.metrics.events.inc({ type: event.type });
+  if (work.readers.size > 0) for (const p of ctx.live.pledgesAtSite(work.gateway.siteId)) touched.add(p.id);
+  ctx.checkpointer.add({ gatewayId: batch.gatewayId, seq: batch.seq }, work.tags.values(), work.readers.values());
+  return touched;
+}
 
-  await ctx.writePoints([...work.points, ...ctx.quantityPoints(touched)]);
-  stop();
+/**
+ * Re-applies a batch that was logged before a crash but not checkpointed. It was validated and
+ * counted when it first arrived, so this only rebuilds its effect on state.
+ */
+export function replayBatch(ctx: IngestContext, gateway: GatewayInfo, payload: Buffer): void {
+  const json = parseJson(payload);
+  const parsed = json.ok ? validateBatch(json.value) : null;
+  if (parsed === null || !parsed.ok) return;
+  const work = new BatchWork(ctx.live, gateway);
+  for (const event of parsed.value.batch.events) applyEvent(work, event);
+  commitWork(ctx, work, parsed.value.batch);
 }

@@ -80,6 +80,16 @@ export const STATE_MIGRATIONS: readonly string[] = [
     applied_at TEXT NOT NULL,
     PRIMARY KEY (gateway_id, seq)
   ) WITHOUT ROWID;
+
+  -- Batches applied but not yet checkpointed into tags/readers (see LoggedBatch in state.ts).
+  CREATE TABLE batch_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    gateway_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    applied_at TEXT NOT NULL,
+    payload    BLOB NOT NULL,
+    UNIQUE (gateway_id, seq)
+  );
   `,
 ];
 

@@ -1,10 +1,13 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
 import type { PriceRecord, ReaderHealth, TagState } from '@pledgewatch/common';
-import type { BatchCommit, StateStore } from '../state.ts';
+import type { Checkpoint, LoggedBatch, StateStore } from '../state.ts';
 import { later, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
-type LiveOps = Pick<StateStore, 'putPrice' | 'getPrice' | 'commitBatch' | 'getTags' | 'listTags' | 'listReaders'>;
+type LiveOps = Pick<
+  StateStore,
+  'putPrice' | 'getPrice' | 'commitBatch' | 'checkpoint' | 'pendingBatches' | 'getTags' | 'listTags' | 'listReaders'
+>;
 
 interface TagRow {
   epc: string;
@@ -57,13 +60,25 @@ export function liveOps(db: Db): LiveOps {
     'SELECT gateway_id, reader_id, connected, at FROM readers ORDER BY gateway_id, reader_id',
   );
 
-  const commit = db.transaction((batch: BatchCommit): boolean => {
+  const logBatch = db.prepare<[string, number, string, Buffer]>(
+    'INSERT INTO batch_log (gateway_id, seq, applied_at, payload) VALUES (?, ?, ?, ?)',
+  );
+  const retireBatch = db.prepare<[string, number]>('DELETE FROM batch_log WHERE gateway_id = ? AND seq = ?');
+  const pending = db.prepare<[], { gateway_id: string; seq: number; applied_at: string; payload: Buffer }>(
+    'SELECT gateway_id, seq, applied_at, payload FROM batch_log ORDER BY id',
+  );
+
+  const commit = db.transaction((batch: LoggedBatch): boolean => {
     if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
-    for (const t of batch.tags) {
+    logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, batch.payload);
+    return true;
+  });
+  const checkpoint = db.transaction((c: Checkpoint): void => {
+    for (const t of c.tags) {
       putTag.run(t.epc, t.gatewayId, t.siteId, t.zone, t.readerId, t.present ? 1 : 0, t.lastSeenAt, t.updatedAt);
     }
-    for (const reader of batch.readers) upsertReader.run(fromReader(reader));
-    return true;
+    for (const reader of c.readers) upsertReader.run(fromReader(reader));
+    for (const b of c.batches) retireBatch.run(b.gatewayId, b.seq);
   });
 
   return {
@@ -75,6 +90,11 @@ export function liveOps(db: Db): LiveOps {
         return body === undefined ? null : (JSON.parse(body) as PriceRecord);
       }),
     commitBatch: (batch) => later(() => commit.immediate(batch)),
+    checkpoint: (c) => later(() => checkpoint.immediate(c)),
+    pendingBatches: () =>
+      later(() =>
+        pending.all().map((r) => ({ gatewayId: r.gateway_id, seq: r.seq, appliedAt: r.applied_at, payload: r.payload })),
+      ),
     getTags: (epcs) => later(() => (epcs.length === 0 ? [] : tagsIn.all(JSON.stringify(epcs)).map(toTag))),
     listTags: () => later(() => allTags.all().map(toTag)),
     listReaders: () => later(() => allReaders.all().map(toReader)),

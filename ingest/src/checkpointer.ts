@@ -1,0 +1,59 @@
+/**
+ * Writes the tag and reader state that batches changed into the state store's tables, a few times a
+ * second, in one transaction, and retires the logged batches it covers. A tag that changes many times
+ * between two checkpoints is written once. Until then the batch log holds the truth (see LoggedBatch).
+ */
+import type { ReaderHealth, TagState } from '@pledgewatch/common';
+import { readerKey } from '@pledgewatch/common';
+import type { StateStore } from '@pledgewatch/store';
+import type { Logger } from 'pino';
+
+export class Checkpointer {
+  private tags = new Map<string, TagState>();
+  private readers = new Map<string, ReaderHealth>();
+  private batches: { gatewayId: string; seq: number }[] = [];
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly log: Logger,
+    /** Pending batches that trigger a checkpoint at once, bounding replay work after a crash. */
+    private readonly maxBatches = 500,
+  ) {}
+
+  add(batch: { gatewayId: string; seq: number } | null, tags: Iterable<TagState>, readers: Iterable<ReaderHealth>): void {
+    for (const t of tags) this.tags.set(t.epc, t);
+    for (const r of readers) this.readers.set(readerKey(r.gatewayId, r.readerId), r);
+    if (batch !== null) this.batches.push(batch);
+    if (this.batches.length >= this.maxBatches) void this.flush();
+  }
+
+  pending(): number {
+    return this.batches.length;
+  }
+
+  /** Writes what is pending; concurrent calls queue behind each other. */
+  flush(): Promise<void> {
+    this.running = this.running.then(() => this.write());
+    return this.running;
+  }
+
+  private async write(): Promise<void> {
+    if (this.tags.size === 0 && this.readers.size === 0 && this.batches.length === 0) return;
+    const tags = this.tags;
+    const readers = this.readers;
+    const batches = this.batches;
+    this.tags = new Map();
+    this.readers = new Map();
+    this.batches = [];
+    try {
+      await this.store.checkpoint({ tags: [...tags.values()], readers: [...readers.values()], batches });
+    } catch (err) {
+      // Put it all back (newer changes made meanwhile win) and try again at the next checkpoint.
+      for (const [k, v] of tags) if (!this.tags.has(k)) this.tags.set(k, v);
+      for (const [k, v] of readers) if (!this.readers.has(k)) this.readers.set(k, v);
+      this.batches = [...batches, ...this.batches];
+      this.log.error({ err }, 'checkpoint failed; will retry');
+    }
+  }
+}
