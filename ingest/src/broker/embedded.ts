@@ -35,7 +35,8 @@ const NOT_AUTHORIZED = 5;
 
 function authError(message: string, code: number): AuthenticateError {
   const err = new Error(message) as AuthenticateError;
-  err.returnCode = code as AuthenticateError['returnCode'];
+  // The enum is const in aedes's typings and cannot be named here; the numbers are MQTT's own.
+  (err as { returnCode: number }).returnCode = code;
   return err;
 }
 

@@ -1,0 +1,84 @@
+/**
+ * The monitor-api app factory. It builds a ready-to-listen Fastify instance and never listens itself
+ * (`startApi` does), so tests and the one-process `pledgewatch start` wire it the same way.
+ */
+import { systemClock, type Clock } from '@pledgewatch/common';
+import type { StateStore } from '@pledgewatch/store';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { authenticate } from './http/auth.ts';
+import { installHttpMetrics } from './http/metrics.ts';
+import { installOpenApi } from './http/openapi.ts';
+import { installProblemHandlers } from './http/problems.ts';
+import { gatewayRoutes } from './routes/gateways.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { pledgeRoutes } from './routes/pledges.ts';
+import { priceRoutes } from './routes/prices.ts';
+import type { RouteDeps } from './deps.ts';
+
+export interface AppOptions {
+  store: StateStore;
+  clock?: Clock;
+  logger: Logger;
+  /** Where the HTTP metrics go and what /metrics exposes; the process owns it (and its default metrics). */
+  registry: Registry;
+  /** Extra readiness of the host process: null when ready, else the reason it is not. */
+  ready?: () => Promise<string | null>;
+  /** A price older than this is stale (default: common's DEFAULT_MAX_PRICE_AGE_MS, 24 h). */
+  maxPriceAgeMs?: number;
+  /** Largest accepted request body; a 100k-item pledge is about 6 MB of JSON. */
+  bodyLimit?: number;
+}
+
+export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+/** A client-supplied request id is kept only when it is this tame, so it cannot forge log lines. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function buildApp(opts: AppOptions): App {
+  // Typed as fastify's logger interface so plugins and routes see the usual FastifyInstance type.
+  const loggerInstance: FastifyBaseLogger = opts.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Behind a load balancer the request id it assigned ties our log lines to its own. Fastify would take
+    // the header verbatim; genReqId reads it instead so that only a tame value gets into the logs.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  })
+    // TypeBox validates here as it does in ingest (common/validate.ts); unlike fastify's default Ajv
+    // set-up, which strips unknown properties silently, it refuses them and names them.
+    .setValidatorCompiler(TypeBoxValidatorCompiler)
+    .withTypeProvider<TypeBoxTypeProvider>();
+
+  // The API speaks JSON only: a text body is refused with 415 rather than failing validation oddly.
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('tenant', null);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', String(request.id));
+  });
+  installProblemHandlers(app);
+  installHttpMetrics(app, opts.registry);
+  installOpenApi(app);
+
+  const deps: RouteDeps = { store: opts.store, clock: opts.clock ?? systemClock, maxPriceAgeMs: opts.maxPriceAgeMs };
+  void app.register(opsRoutes, { store: opts.store, registry: opts.registry, ready: opts.ready });
+  void app.register(
+    async (v1) => {
+      v1.addHook('onRequest', authenticate(opts.store));
+      await v1.register(pledgeRoutes, deps);
+      await v1.register(priceRoutes, deps);
+      await v1.register(gatewayRoutes, deps);
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,138 @@
+/**
+ * Response and parameter schemas of the HTTP API. They feed the serializer and the OpenAPI document,
+ * so every field a client sees is declared here once.
+ */
+import { ERRORS, Id, PledgeRegistration, Price, ScaleRef, Time, VALUATION_STATUSES, type ErrorCode } from '@pledgewatch/common';
+import { Type, type TSchema } from 'typebox';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const FieldErrorSchema = Type.Object({
+  path: Type.String({ description: 'JSON Pointer to the field at fault ("" for the whole value)' }),
+  reason: Type.String(),
+  in: Type.Optional(Type.String({ description: 'request part: body, querystring, params or headers' })),
+});
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'problem type URI; stable per code' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String({ description: 'stable error code, see the error table in the API description' }),
+    instance: Type.String({ description: 'the request path' }),
+    requestId: Type.String(),
+    errors: Type.Optional(Type.Array(FieldErrorSchema)),
+  },
+  { description: 'RFC 9457 problem details' },
+);
+
+/** Problem responses of a route, grouped by status, each naming the codes it may carry. */
+export function problemResponses(...codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
+  const responses: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  for (const [status, group] of byStatus) {
+    responses[status] = {
+      description: group.map((code) => `${code}: ${ERRORS[code].title}`).join('; '),
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
+  }
+  return responses;
+}
+
+export const ValuationStatusSchema = Type.Enum([...VALUATION_STATUSES]);
+
+export const QuantitiesSchema = Type.Object({
+  pledged: Type.Number(),
+  present: Type.Number({ description: 'in place in the pledged zones (damaged included)' }),
+  missing: Type.Number(),
+  relocated: Type.Number(),
+  damaged: Type.Number({ description: 'the part of present that is damaged' }),
+  unknown: Type.Number({ description: 'not observable now: never seen, or its reader or gateway is down' }),
+});
+
+export const ValuationSchema = Type.Object({
+  pledgeId: Id,
+  at: Time,
+  quantity: QuantitiesSchema,
+  price: Nullable(
+    Type.Object({
+      value: Type.Number(),
+      currency: Type.String(),
+      unit: Type.String(),
+      at: Time,
+      source: Type.String(),
+      stale: Type.Boolean(),
+    }),
+  ),
+  marketValue: Type.Number({ description: 'present quantity at the price, in the loan currency' }),
+  eligibleValue: Type.Number({ description: 'present, undamaged quantity at a usable price, less the haircut' }),
+  outstanding: Type.Number(),
+  currency: Type.String({ description: 'loan currency, in which the values above are' }),
+  ltv: Nullable(Type.Number({ description: 'outstanding / eligibleValue; null when nothing is eligible and money is owed' })),
+  headroom: Type.Number({ description: 'eligibleValue × marginCallLtv − outstanding; negative: amount to cure' }),
+  status: ValuationStatusSchema,
+  issues: Type.Array(Type.String(), { description: 'why part of the value is not counted' }),
+});
+
+/** The pledge as registered, with defaults filled in (EPCs upper case). */
+export const PledgeViewSchema = Type.Object({
+  ...PledgeRegistration.properties,
+  scales: Type.Array(ScaleRef),
+  quantityTolerance: Type.Number({ minimum: 0, maximum: 1 }),
+  createdAt: Time,
+});
+
+const { items: _items, ...termsWithoutItems } = PledgeViewSchema.properties;
+
+/** One line of the pledge list: the terms without the item list (it can hold 100k EPCs), and the live value. */
+export const PledgeSummarySchema = Type.Object({
+  ...termsWithoutItems,
+  itemCount: Type.Integer({ minimum: 0 }),
+  valuation: ValuationSchema,
+});
+
+/** CONTRACT.md §3 alert; alerts are raised by ingest (a later issue), the shape is fixed already. */
+export const AlertSchema = Type.Object({
+  id: Id,
+  pledgeId: Id,
+  type: Type.String(),
+  severity: Type.Enum(['info', 'warning', 'critical']),
+  status: Type.Enum(['open', 'acknowledged', 'resolved']),
+  openedAt: Time,
+  updatedAt: Time,
+  resolvedAt: Type.Optional(Time),
+  summary: Type.String(),
+  evidence: Type.Array(Type.Unknown()),
+});
+
+export const PledgeDetailSchema = Type.Object({
+  ...PledgeViewSchema.properties,
+  valuation: ValuationSchema,
+  openAlerts: Type.Array(AlertSchema),
+});
+
+export const PriceViewSchema = Type.Object({
+  ...Price.properties,
+  stale: Type.Boolean({ description: 'older than the maximum price age: no value counts as eligible at it' }),
+});
+
+export const ReaderViewSchema = Type.Object({
+  readerId: Id,
+  connected: Type.Boolean(),
+  lastReadAt: Nullable(Time),
+  at: Nullable(Time),
+});
+
+export const GatewayViewSchema = Type.Object({
+  id: Id,
+  siteId: Id,
+  online: Nullable(Type.Boolean({ description: 'null until the gateway has published a status' })),
+  lastSeenAt: Nullable(Time),
+  agentVersion: Nullable(Type.String()),
+  readers: Type.Array(ReaderViewSchema),
+  outbox: Nullable(Type.Object({ depth: Type.Integer(), dropped: Type.Integer() })),
+});
+
+export const IdParams = Type.Object({ id: Id });
