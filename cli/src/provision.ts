@@ -1,7 +1,7 @@
 /** Creating the identities the system hands out: API keys for lenders, MQTT accounts for gateways and feeds. */
 import { isId, isoTime, PwError } from '@pledgewatch/common';
 import { generatePassword, hashPassword } from '@pledgewatch/ingest';
-import { generateApiKey } from '@pledgewatch/monitor-api';
+import { issueApiKey } from '@pledgewatch/monitor-api';
 import type { MqttAccountKind, StateStore } from '@pledgewatch/store';
 
 function requireId(what: string, value: string): void {
@@ -10,9 +10,7 @@ function requireId(what: string, value: string): void {
 
 export async function createApiKey(store: StateStore, tenant: string): Promise<string> {
   requireId('tenant', tenant);
-  const { key, hash, id } = generateApiKey();
-  await store.createApiKey({ id, tenant, hash, createdAt: isoTime(Date.now()) });
-  return key;
+  return (await issueApiKey(store, tenant, Date.now())).key;
 }
 
 export async function createMqttAccount(

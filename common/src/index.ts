@@ -4,6 +4,7 @@ export * from './ids.ts';
 export * from './money.ts';
 export * from './pledge.ts';
 export * from './quantities.ts';
+export * from './schema-errors.ts';
 export * from './topics.ts';
 export * from './units.ts';
 export * from './validate.ts';

@@ -1,5 +1,6 @@
 import { Compile } from 'typebox/compile';
 import type { Static, TSchema } from 'typebox';
+import { listSchemaErrors } from './schema-errors.ts';
 import { BatchEnvelope, EVENT_SCHEMAS, type EventType, type UplinkBatch, type UplinkEvent } from './wire.ts';
 
 /** Where a value is wrong (JSON Pointer, '' for the whole value) and why. */
@@ -12,12 +13,17 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; errors: FieldEr
 
 export type Check<T> = (value: unknown) => Validated<T>;
 
-/** Compiles a schema once; the returned check gives a typed value or every field at fault. */
-export function compileCheck<S extends TSchema>(schema: S): Check<Static<S>> {
+/**
+ * Compiles a schema once; the returned check gives a typed value or the fields at fault, one error
+ * per key. Untrusted wire input keeps TypeBox's small error cap (listing errors costs time);
+ * a config file can ask for every one.
+ */
+export function compileCheck<S extends TSchema>(schema: S, opts: { maxErrors?: number } = {}): Check<Static<S>> {
   const validator = Compile(schema);
+  const maxErrors = opts.maxErrors ?? 8;
   return (value) => {
     if (validator.Check(value)) return { ok: true, value };
-    const errors = validator.Errors(value).map((e) => ({ path: e.instancePath, reason: e.message }));
+    const errors = listSchemaErrors(schema, validator, value, maxErrors);
     return { ok: false, errors: errors.length > 0 ? errors : [{ path: '', reason: 'invalid value' }] };
   };
 }

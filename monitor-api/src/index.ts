@@ -7,5 +7,4 @@ export {
   type LiveValuationOptions,
   type ValuationSource,
 } from './domain/live-valuation.ts';
-export { liveValuation as livevaluation } from './domain/live-valuation.ts';
 export { problemType, type Problem } from './http/problems.ts';

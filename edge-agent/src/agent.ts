@@ -1,0 +1,187 @@
+/**
+ * The edge agent: reader drivers → presence → batcher → (seq, outbox) → uplink. Building it does
+ * no I/O; start() opens edge.db, connects and starts the readers; stop() is the SIGTERM path.
+ */
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { systemClock, type Clock, type GatewayStatusMessage, type UplinkEvent } from '@pledgewatch/common';
+import pkg from '../package.json' with { type: 'json' };
+import { Batcher } from './batcher.ts';
+import type { EdgeConfig } from './config.ts';
+import { edgeMetrics, type EdgeMetrics } from './metrics.ts';
+import { MemoryOutbox } from './outbox/memory.ts';
+import { PresenceTracker, type IgnoredRead } from './presence.ts';
+import type { ReaderDriver } from './readers/driver.ts';
+import { createReaderDriver } from './readers/factory.ts';
+import { SimulatedReader } from './readers/simulated.ts';
+import { openEdgeDb, SqliteBatchSequence, type BatchSequence, type EdgeDb } from './seq.ts';
+import { Uplink } from './uplink.ts';
+
+export const AGENT_VERSION: string = pkg.version;
+
+export interface EdgeAgentOptions {
+  config: EdgeConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Where the agent's metrics go; a fresh registry when omitted. */
+  registry?: Registry;
+  /** Uniform [0, 1) source for simulated readers' missed reads. */
+  random?: () => number;
+  /** Bound of the in-memory outbox, in events (default 100 000). */
+  maxQueuedEvents?: number;
+  /** Batches unacknowledged by the broker at most (default 16). */
+  maxInFlight?: number;
+  /** Bound of each stop step: drain, final status, disconnect (default 5000 ms). */
+  stopTimeoutMs?: number;
+}
+
+export class EdgeAgent {
+  readonly config: EdgeConfig;
+  readonly registry: Registry;
+  readonly metrics: EdgeMetrics;
+  private readonly log: Logger;
+  private readonly drivers = new Map<string, ReaderDriver>();
+  private readonly presence: PresenceTracker;
+  private readonly batcher: Batcher;
+  private readonly outbox: MemoryOutbox;
+  private readonly uplink: Uplink;
+  private readonly warned = new Set<string>();
+  private db: EdgeDb | null = null;
+  private sequence: BatchSequence | null = null;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(options: EdgeAgentOptions) {
+    const { config } = options;
+    const clock = options.clock ?? systemClock;
+    this.config = config;
+    this.log = options.logger.child({ gatewayId: config.gatewayId });
+    this.registry = options.registry ?? new Registry();
+    this.outbox = new MemoryOutbox(options.maxQueuedEvents ?? 100_000);
+    this.metrics = edgeMetrics(this.registry, () => this.outbox.depth);
+    this.presence = new PresenceTracker({
+      readers: config.readers,
+      absenceTimeoutMs: config.presence.absenceTimeoutS * 1000,
+      snapshotIntervalMs: config.presence.snapshotIntervalS * 1000,
+      clock,
+    });
+    this.batcher = new Batcher({ ...config.batch, clock, onBatch: (events) => this.enqueue(events) });
+    this.uplink = new Uplink({
+      gatewayId: config.gatewayId,
+      uplink: config.uplink,
+      heartbeatIntervalMs: config.heartbeatIntervalS * 1000,
+      maxInFlight: options.maxInFlight ?? 16,
+      stopTimeoutMs: options.stopTimeoutMs ?? 5000,
+      agentVersion: AGENT_VERSION,
+      outbox: this.outbox,
+      readers: () => this.presence.health(),
+      clock,
+      logger: this.log,
+    });
+    this.presence.on('event', (event) => this.batcher.add(event));
+    this.presence.on('ignored', (ignored) => this.onIgnored(ignored));
+    this.uplink.on('connected', () => this.metrics.uplinkConnected.set(1));
+    this.uplink.on('disconnected', () => this.metrics.uplinkConnected.set(0));
+    this.uplink.on('sent', (batch) => {
+      this.metrics.batchesSent.inc();
+      for (const event of batch.events) this.metrics.eventsSent.inc({ type: event.type });
+    });
+    for (const readerConfig of config.readers) {
+      const driver = createReaderDriver(readerConfig, clock, options.random);
+      this.drivers.set(readerConfig.id, driver);
+      this.wireReader(driver);
+    }
+  }
+
+  /** Starts once; a restart is a new agent on the same dataDir (as after a reboot). */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`edge agent already ${this.state}`);
+    this.state = 'running';
+    this.db = openEdgeDb(this.config.dataDir);
+    this.sequence = new SqliteBatchSequence(this.db);
+    this.uplink.start();
+    this.presence.start();
+    await Promise.all([...this.drivers.values()].map((d) => d.start()));
+    this.log.info({ readers: this.drivers.size, version: AGENT_VERSION }, 'edge agent started');
+  }
+
+  /** Stops reading, sends what is pending, says offline, disconnects, closes edge.db. */
+  async stop(): Promise<void> {
+    if (this.state !== 'running' || this.db === null) return;
+    this.state = 'stopped';
+    await Promise.all([...this.drivers.values()].map((d) => d.stop()));
+    this.presence.stop();
+    this.batcher.flush();
+    await this.uplink.stop();
+    if (this.outbox.depth > 0) this.log.warn({ events: this.outbox.depth }, 'events not delivered are lost (in-memory outbox)');
+    this.db.close();
+    this.db = null;
+    this.sequence = null;
+    this.log.info('edge agent stopped');
+  }
+
+  reader(id: string): ReaderDriver {
+    const driver = this.drivers.get(id);
+    if (driver === undefined) throw new Error(`no reader "${id}" in the config`);
+    return driver;
+  }
+
+  /** The simulated driver of a reader, for demos and tests to move tags and pull plugs. */
+  simulatedReader(id: string): SimulatedReader {
+    const driver = this.reader(id);
+    if (!(driver instanceof SimulatedReader)) throw new Error(`reader "${id}" is not simulated`);
+    return driver;
+  }
+
+  /** The status the agent would publish now. */
+  status(): GatewayStatusMessage {
+    return this.uplink.status(this.uplink.connected);
+  }
+
+  private wireReader(driver: ReaderDriver): void {
+    const readerId = driver.id;
+    const log = this.log.child({ readerId });
+    const reads = this.metrics.reads.labels(readerId);
+    driver.on('read', (read) => {
+      reads.inc();
+      this.presence.read(readerId, read);
+    });
+    driver.on('round', (round) => this.presence.round(readerId, round));
+    driver.on('status', (status) => {
+      if (status.connected) log.info('reader connected');
+      else log.warn({ error: status.error }, 'reader disconnected');
+      this.presence.status(readerId, status);
+    });
+  }
+
+  private enqueue(events: UplinkEvent[]): void {
+    let seq: number;
+    try {
+      if (this.sequence === null) throw new Error('edge.db is not open');
+      seq = this.sequence.next();
+    } catch (err) {
+      // Without a persisted seq the batch cannot be sent safely; losing it beats a duplicate seq.
+      this.metrics.dropped.inc(events.length);
+      this.log.error({ err: (err as Error).message, events: events.length }, 'cannot number batch; dropped');
+      return;
+    }
+    const dropped = this.outbox.append({ seq, events });
+    if (dropped > 0) {
+      this.metrics.dropped.inc(dropped);
+      this.log.warn({ dropped, depth: this.outbox.depth }, 'outbox full; dropped oldest events');
+    }
+    this.uplink.pump();
+  }
+
+  private onIgnored(ignored: IgnoredRead): void {
+    this.metrics.ignoredReads.inc({ reader: ignored.readerId, reason: ignored.reason });
+    // A misplaced antenna reads every round: say so once per antenna, count the rest.
+    const key = `${ignored.readerId}/${ignored.antenna}/${ignored.reason}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn(ignored, 'read ignored');
+  }
+}
+
+export function createEdgeAgent(options: EdgeAgentOptions): EdgeAgent {
+  return new EdgeAgent(options);
+}

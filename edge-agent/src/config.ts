@@ -1,0 +1,222 @@
+/**
+ * The edge agent's config file (JSON). Validated once at start and frozen: a wrong config stops the
+ * agent with every bad key named, never later (STYLE.md §5).
+ */
+import { readFileSync } from 'node:fs';
+import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { Epc, Id, PwError, describeErrors, listSchemaErrors, type FieldError } from '@pledgewatch/common';
+
+/** Every default of the config file, in one place; the schema repeats them as `default` for docs. */
+export const EDGE_DEFAULTS = {
+  heartbeatIntervalS: 30,
+  batch: { maxEvents: 200, maxDelayMs: 250 },
+  presence: { absenceTimeoutS: 60, snapshotIntervalS: 300 },
+  simulated: { roundMs: 1000, missProbability: 0.1 },
+} as const;
+
+/** Reader driver kinds; LLRP and serial adapters add theirs here. */
+export const READER_DRIVERS = ['simulated'] as const;
+export type ReaderDriverKind = (typeof READER_DRIVERS)[number];
+
+const MAX_ANTENNA = 65535;
+// Antenna numbers as JSON object keys; the range check is semantic (below) to give a plain message.
+const ANTENNA_KEY = Type.String({ pattern: '^[1-9][0-9]{0,4}$' });
+// Read back by listSchemaErrors: a bad key in these maps is a bad antenna number, not an "unknown key".
+const antennaKeyed = { additionalProperties: false, keyMeaning: `an antenna number 1..${MAX_ANTENNA}` } as const;
+const Seconds = (def: number, description: string) => Type.Number({ exclusiveMinimum: 0, default: def, description });
+const closed = { additionalProperties: false } as const;
+
+const SimulatedSettings = Type.Object(
+  {
+    roundMs: Type.Optional(Type.Integer({ minimum: 1, default: EDGE_DEFAULTS.simulated.roundMs, description: 'one inventory round every roundMs' })),
+    missProbability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: EDGE_DEFAULTS.simulated.missProbability })),
+    rssi: Type.Optional(Type.Number({ description: 'dBm reported with every read; omitted when unset' })),
+    tags: Type.Optional(
+      Type.Record(ANTENNA_KEY, Type.Array(Epc, { maxItems: 100_000 }), {
+        ...antennaKeyed,
+        description: 'antenna number → EPCs in its field at start',
+      }),
+    ),
+  },
+  closed,
+);
+
+const ReaderSchema = Type.Object(
+  {
+    id: Id,
+    driver: Type.Union(READER_DRIVERS.map((d) => Type.Literal(d))),
+    antennas: Type.Record(ANTENNA_KEY, Id, { ...antennaKeyed, minProperties: 1, description: 'antenna number → zone' }),
+    simulated: Type.Optional(SimulatedSettings),
+  },
+  closed,
+);
+
+export const EdgeConfigSchema = Type.Object(
+  {
+    gatewayId: Id,
+    dataDir: Type.String({ minLength: 1, description: 'holds edge.db (batch sequence, later the outbox)' }),
+    uplink: Type.Object(
+      {
+        url: Type.String({ pattern: '^(mqtts?|tcp|ssl|wss?)://[^\\s]+$', description: 'central MQTT broker' }),
+        username: Type.Optional(Type.String({ minLength: 1, description: 'default: gatewayId (CONTRACT.md §5: MQTT username = gateway id)' })),
+        password: Type.Optional(Type.String()),
+        clientId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'default pw-edge-{gatewayId}' })),
+      },
+      closed,
+    ),
+    heartbeatIntervalS: Type.Optional(Seconds(EDGE_DEFAULTS.heartbeatIntervalS, 'retained status every …')),
+    batch: Type.Optional(
+      Type.Object(
+        {
+          maxEvents: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: EDGE_DEFAULTS.batch.maxEvents })),
+          maxDelayMs: Type.Optional(Type.Integer({ minimum: 0, default: EDGE_DEFAULTS.batch.maxDelayMs })),
+        },
+        closed,
+      ),
+    ),
+    presence: Type.Optional(
+      Type.Object(
+        {
+          absenceTimeoutS: Type.Optional(Seconds(EDGE_DEFAULTS.presence.absenceTimeoutS, 'unseen this long by a healthy reader → departed')),
+          snapshotIntervalS: Type.Optional(Seconds(EDGE_DEFAULTS.presence.snapshotIntervalS, 'inventory.snapshot every …')),
+        },
+        closed,
+      ),
+    ),
+    readers: Type.Array(ReaderSchema, { maxItems: 64 }),
+  },
+  closed,
+);
+export type EdgeConfigInput = Static<typeof EdgeConfigSchema>;
+
+export interface SimulatedSettingsConfig {
+  readonly roundMs: number;
+  readonly missProbability: number;
+  readonly rssi?: number;
+  readonly tags: Readonly<Record<string, readonly string[]>>;
+}
+
+/** One reader. A union on `driver` once LLRP/serial arrive, each with its own settings block. */
+export interface ReaderConfig {
+  readonly id: string;
+  readonly driver: 'simulated';
+  /** antenna number (as a JSON key) → zone */
+  readonly antennas: Readonly<Record<string, string>>;
+  readonly simulated: SimulatedSettingsConfig;
+}
+
+/** The validated config with every default filled in; deep-frozen. */
+export interface EdgeConfig {
+  readonly gatewayId: string;
+  readonly dataDir: string;
+  readonly uplink: { readonly url: string; readonly username: string; readonly password?: string; readonly clientId: string };
+  readonly heartbeatIntervalS: number;
+  readonly batch: { readonly maxEvents: number; readonly maxDelayMs: number };
+  readonly presence: { readonly absenceTimeoutS: number; readonly snapshotIntervalS: number };
+  readonly readers: readonly ReaderConfig[];
+}
+
+const validator = Compile(EdgeConfigSchema);
+const schemaErrors = (value: unknown) => listSchemaErrors(EdgeConfigSchema, validator, value);
+
+/** Validates a parsed config file; returns it frozen with defaults, or throws PwError VALIDATION naming every bad key. */
+export function checkEdgeConfig(value: unknown): EdgeConfig {
+  const invalid = schemaErrors(value);
+  if (invalid.length > 0) throw configError(invalid);
+  const input = value as EdgeConfigInput;
+  const semantic = semanticErrors(input);
+  if (semantic.length > 0) throw configError(semantic);
+  return deepFreeze(resolve(input));
+}
+
+/** Reads, parses and checks a config file; every failure is a PwError VALIDATION. */
+export function loadEdgeConfig(path: string): EdgeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw configError([{ path: '', reason: `cannot read ${path}: ${(err as Error).message}` }], path);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw configError([{ path: '', reason: `not JSON: ${(err as Error).message}` }], path);
+  }
+  try {
+    return checkEdgeConfig(parsed);
+  } catch (err) {
+    if (err instanceof PwError) throw configError(err.errors, path);
+    throw err;
+  }
+}
+
+function configError(errors: FieldError[], file?: string): PwError {
+  const where = file === undefined ? 'edge config' : `edge config ${file}`;
+  return new PwError('VALIDATION', `invalid ${where}: ${describeErrors(errors)}`, errors);
+}
+
+/** Rules a JSON schema cannot say: unique ids, tags on configured antennas, timeouts longer than rounds. */
+function semanticErrors(c: EdgeConfigInput): FieldError[] {
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  const absenceMs = (c.presence?.absenceTimeoutS ?? EDGE_DEFAULTS.presence.absenceTimeoutS) * 1000;
+  c.readers.forEach((r, i) => {
+    const at = `/readers/${i}`;
+    if (seen.has(r.id)) errors.push({ path: `${at}/id`, reason: `duplicate reader id "${r.id}"` });
+    seen.add(r.id);
+    for (const antenna of Object.keys(r.antennas)) {
+      if (Number(antenna) > MAX_ANTENNA) errors.push({ path: `${at}/antennas/${antenna}`, reason: `antenna must be 1..${MAX_ANTENNA}` });
+    }
+    for (const antenna of Object.keys(r.simulated?.tags ?? {})) {
+      if (r.antennas[antenna] === undefined) {
+        errors.push({ path: `${at}/simulated/tags/${antenna}`, reason: `antenna ${antenna} is not in ${at}/antennas` });
+      }
+    }
+    // Presence treats a gap between rounds longer than the absence timeout as a stalled reader, so
+    // a round at least that long would never let a tag depart.
+    const roundMs = r.simulated?.roundMs ?? EDGE_DEFAULTS.simulated.roundMs;
+    if (r.driver === 'simulated' && roundMs >= absenceMs) {
+      errors.push({ path: `${at}/simulated/roundMs`, reason: `must be shorter than presence.absenceTimeoutS (${absenceMs} ms)` });
+    }
+  });
+  return errors;
+}
+
+function resolve(c: EdgeConfigInput): EdgeConfig {
+  const d = EDGE_DEFAULTS;
+  return {
+    gatewayId: c.gatewayId,
+    dataDir: c.dataDir,
+    uplink: { ...c.uplink, username: c.uplink.username ?? c.gatewayId, clientId: c.uplink.clientId ?? `pw-edge-${c.gatewayId}` },
+    heartbeatIntervalS: c.heartbeatIntervalS ?? d.heartbeatIntervalS,
+    batch: {
+      maxEvents: c.batch?.maxEvents ?? d.batch.maxEvents,
+      maxDelayMs: c.batch?.maxDelayMs ?? d.batch.maxDelayMs,
+    },
+    presence: {
+      absenceTimeoutS: c.presence?.absenceTimeoutS ?? d.presence.absenceTimeoutS,
+      snapshotIntervalS: c.presence?.snapshotIntervalS ?? d.presence.snapshotIntervalS,
+    },
+    readers: c.readers.map((r) => ({
+      id: r.id,
+      driver: r.driver,
+      antennas: { ...r.antennas },
+      simulated: {
+        roundMs: r.simulated?.roundMs ?? d.simulated.roundMs,
+        missProbability: r.simulated?.missProbability ?? d.simulated.missProbability,
+        ...(r.simulated?.rssi === undefined ? {} : { rssi: r.simulated.rssi }),
+        tags: structuredClone(r.simulated?.tags ?? {}),
+      },
+    })),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,15 @@
+import type { Clock } from '@pledgewatch/common';
+import type { ReaderConfig } from '../config.ts';
+import type { ReaderDriver } from './driver.ts';
+import { SimulatedReader } from './simulated.ts';
+
+/**
+ * Builds the driver a reader's config names. One entry per `driver` kind: the LLRP and serial
+ * adapters add theirs here and nothing else changes.
+ */
+export function createReaderDriver(config: ReaderConfig, clock: Clock, random?: () => number): ReaderDriver {
+  switch (config.driver) {
+    case 'simulated':
+      return new SimulatedReader({ id: config.id, settings: config.simulated, clock, random });
+  }
+}
