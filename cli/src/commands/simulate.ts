@@ -1,0 +1,57 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { openStores, startCentral } from '../central.ts';
+import { runDemoWorld } from '../demo.ts';
+import { makeLogger } from '../logger.ts';
+import { runUntilSignalled } from '../run.ts';
+import { centralConfigFrom, withCentralOptions } from './central.ts';
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+export function registerSimulateCommands(program: Command): void {
+  withCentralOptions(
+    program
+      .command('simulate')
+      .description('run a simulated warehouse, price feed and scenario against a running central side')
+      .option('--api-url <url>', 'the central HTTP API', 'http://127.0.0.1:8080'),
+    ['dataDir', 'mqttUrl', 'logLevel'],
+  ).action(async (opts: Record<string, unknown>) => {
+    const config = centralConfigFrom({ logLevel: 'warn', ...opts });
+    const logger = makeLogger(config.logLevel, 'stderr');
+    // Gateways and the feed are registered in the central side's data dir, as `gateway create` would.
+    const { store, series } = openStores(config);
+    const run = await runDemoWorld({
+      store,
+      dataDir: config.dataDir,
+      apiUrl: (opts.apiUrl as string).replace(/\/$/, ''),
+      mqttUrl: config.mqttUrl ?? 'mqtt://127.0.0.1:1883',
+      logger,
+      out,
+    });
+    await runUntilSignalled(logger, async () => {
+      await run.stop();
+      await series.close();
+      await store.close();
+    });
+  });
+
+  withCentralOptions(
+    program
+      .command('demo')
+      .description('start the central side with a simulated warehouse and watch live values and LTV change'),
+  ).action(async (opts: Record<string, unknown>) => {
+    const dataDir = (opts.dataDir as string | undefined) ?? mkdtempSync(join(tmpdir(), 'pledgewatch-demo-'));
+    const config = centralConfigFrom({ logLevel: 'warn', ...opts, dataDir });
+    const logger = makeLogger(config.logLevel, 'stderr');
+    const central = await startCentral(config, logger);
+    out(`PledgeWatch demo: API ${central.apiUrl}, MQTT ${central.mqttUrl}, data in ${dataDir}`);
+    const run = await runDemoWorld({ store: central.store, dataDir, apiUrl: central.apiUrl, mqttUrl: central.mqttUrl, logger, out });
+    out('Ctrl-C stops everything.');
+    await runUntilSignalled(logger, async () => {
+      await run.stop();
+      await central.stop();
+    });
+  });
+}
