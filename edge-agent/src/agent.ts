@@ -1,6 +1,7 @@
 /**
- * The edge agent: reader drivers → presence → batcher → (seq, outbox) → uplink. Building it does
- * no I/O; start() opens edge.db, connects and starts the readers; stop() is the SIGTERM path.
+ * The edge agent: reader drivers → presence → batcher → outbox (seq and batch in edge.db) → uplink.
+ * Building it does no I/O; start() opens edge.db, connects and starts the readers; stop() is the
+ * SIGTERM path.
  */
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -9,12 +10,12 @@ import pkg from '../package.json' with { type: 'json' };
 import { Batcher } from './batcher.ts';
 import type { EdgeConfig } from './config.ts';
 import { edgeMetrics, type EdgeMetrics } from './metrics.ts';
-import { MemoryOutbox } from './outbox/memory.ts';
+import type { Outbox } from './outbox/outbox.ts';
+import { SqliteOutbox } from './outbox/sqlite.ts';
 import { PresenceTracker, type IgnoredRead } from './presence.ts';
 import type { ReaderDriver } from './readers/driver.ts';
 import { createReaderDriver } from './readers/factory.ts';
 import { SimulatedReader } from './readers/simulated.ts';
-import { openEdgeDb, SqliteBatchSequence, type BatchSequence, type EdgeDb } from './seq.ts';
 import { Uplink } from './uplink.ts';
 
 export const AGENT_VERSION: string = pkg.version;
@@ -27,8 +28,6 @@ export interface EdgeAgentOptions {
   registry?: Registry;
   /** Uniform [0, 1) source for simulated readers' missed reads. */
   random?: () => number;
-  /** Bound of the in-memory outbox, in events (default 100 000). */
-  maxQueuedEvents?: number;
   /** Batches unacknowledged by the broker at most (default 16). */
   maxInFlight?: number;
   /** Bound of each stop step: drain, final status, disconnect (default 5000 ms). */
@@ -43,11 +42,9 @@ export class EdgeAgent {
   private readonly drivers = new Map<string, ReaderDriver>();
   private readonly presence: PresenceTracker;
   private readonly batcher: Batcher;
-  private readonly outbox: MemoryOutbox;
+  private readonly outbox: Outbox;
   private readonly uplink: Uplink;
   private readonly warned = new Set<string>();
-  private db: EdgeDb | null = null;
-  private sequence: BatchSequence | null = null;
   private state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: EdgeAgentOptions) {
@@ -56,7 +53,13 @@ export class EdgeAgent {
     this.config = config;
     this.log = options.logger.child({ gatewayId: config.gatewayId });
     this.registry = options.registry ?? new Registry();
-    this.outbox = new MemoryOutbox(options.maxQueuedEvents ?? 100_000);
+    this.outbox = new SqliteOutbox({
+      dataDir: config.dataDir,
+      maxBytes: config.outbox.maxBytes,
+      maxAgeMs: config.outbox.maxAgeS * 1000,
+      clock,
+      logger: this.log,
+    });
     this.metrics = edgeMetrics(this.registry, () => this.outbox.depth);
     this.presence = new PresenceTracker({
       readers: config.readers,
@@ -77,6 +80,10 @@ export class EdgeAgent {
       clock,
       logger: this.log,
     });
+    this.outbox.on('dropped', (drop) => {
+      this.metrics.dropped.inc(drop.events);
+      this.log.warn({ ...drop, depth: this.outbox.depth }, 'outbox bound reached; dropped oldest events');
+    });
     this.presence.on('event', (event) => this.batcher.add(event));
     this.presence.on('ignored', (ignored) => this.onIgnored(ignored));
     this.uplink.on('connected', () => this.metrics.uplinkConnected.set(1));
@@ -86,7 +93,7 @@ export class EdgeAgent {
       for (const event of batch.events) this.metrics.eventsSent.inc({ type: event.type });
     });
     for (const readerConfig of config.readers) {
-      const driver = createReaderDriver(readerConfig, clock, options.random);
+      const driver = createReaderDriver(readerConfig, clock, options.random, this.log);
       this.drivers.set(readerConfig.id, driver);
       this.wireReader(driver);
     }
@@ -96,26 +103,30 @@ export class EdgeAgent {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`edge agent already ${this.state}`);
     this.state = 'running';
-    this.db = openEdgeDb(this.config.dataDir);
-    this.sequence = new SqliteBatchSequence(this.db);
-    this.uplink.start();
+    try {
+      this.outbox.open();
+      this.uplink.start();
+    } catch (err) {
+      this.state = 'stopped';
+      this.outbox.close();
+      throw err;
+    }
+    if (this.outbox.depth > 0) this.log.info({ depth: this.outbox.depth }, 'outbox holds events from before; sending them first');
     this.presence.start();
     await Promise.all([...this.drivers.values()].map((d) => d.start()));
     this.log.info({ readers: this.drivers.size, version: AGENT_VERSION }, 'edge agent started');
   }
 
-  /** Stops reading, sends what is pending, says offline, disconnects, closes edge.db. */
+  /** Stops reading, stores the open batch, sends what it can in time, says offline, disconnects, closes edge.db. */
   async stop(): Promise<void> {
-    if (this.state !== 'running' || this.db === null) return;
+    if (this.state !== 'running') return;
     this.state = 'stopped';
     await Promise.all([...this.drivers.values()].map((d) => d.stop()));
     this.presence.stop();
     this.batcher.flush();
     await this.uplink.stop();
-    if (this.outbox.depth > 0) this.log.warn({ events: this.outbox.depth }, 'events not delivered are lost (in-memory outbox)');
-    this.db.close();
-    this.db = null;
-    this.sequence = null;
+    if (this.outbox.depth > 0) this.log.info({ depth: this.outbox.depth }, 'events not yet sent stay in the outbox for the next start');
+    this.outbox.close();
     this.log.info('edge agent stopped');
   }
 
@@ -154,20 +165,13 @@ export class EdgeAgent {
   }
 
   private enqueue(events: UplinkEvent[]): void {
-    let seq: number;
     try {
-      if (this.sequence === null) throw new Error('edge.db is not open');
-      seq = this.sequence.next();
+      this.outbox.append(events);
     } catch (err) {
-      // Without a persisted seq the batch cannot be sent safely; losing it beats a duplicate seq.
+      // Not stored means not accepted: nothing could be sent without a durable seq (the outbox counts them as dropped).
       this.metrics.dropped.inc(events.length);
-      this.log.error({ err: (err as Error).message, events: events.length }, 'cannot number batch; dropped');
+      this.log.error({ err: (err as Error).message, events: events.length }, 'cannot store batch in the outbox; dropped');
       return;
-    }
-    const dropped = this.outbox.append({ seq, events });
-    if (dropped > 0) {
-      this.metrics.dropped.inc(dropped);
-      this.log.warn({ dropped, depth: this.outbox.depth }, 'outbox full; dropped oldest events');
     }
     this.uplink.pump();
   }

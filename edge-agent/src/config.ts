@@ -6,17 +6,20 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Epc, Id, PwError, describeErrors, listSchemaErrors, type FieldError } from '@pledgewatch/common';
+import { LLRP_DEFAULTS, LlrpSettingsSchema, llrpSettingsErrors, resolveLlrpSettings, type LlrpSettingsConfig, type LlrpSettingsInput } from './readers/llrp/settings.ts';
 
 /** Every default of the config file, in one place; the schema repeats them as `default` for docs. */
 export const EDGE_DEFAULTS = {
   heartbeatIntervalS: 30,
   batch: { maxEvents: 200, maxDelayMs: 250 },
   presence: { absenceTimeoutS: 60, snapshotIntervalS: 300 },
+  outbox: { maxBytes: 256 * 1024 * 1024, maxAgeS: 7 * 24 * 3600 },
   simulated: { roundMs: 1000, missProbability: 0.1 },
+  llrp: LLRP_DEFAULTS,
 } as const;
 
 /** Reader driver kinds; LLRP and serial adapters add theirs here. */
-export const READER_DRIVERS = ['simulated'] as const;
+export const READER_DRIVERS = ['simulated', 'llrp'] as const;
 export type ReaderDriverKind = (typeof READER_DRIVERS)[number];
 
 const MAX_ANTENNA = 65535;
@@ -45,9 +48,11 @@ const SimulatedSettings = Type.Object(
 const ReaderSchema = Type.Object(
   {
     id: Id,
-    driver: Type.Union(READER_DRIVERS.map((d) => Type.Literal(d))),
+    // Spelled out, not READER_DRIVERS.map(): Static<> of a union over a mapped array is never.
+    driver: Type.Union([Type.Literal(READER_DRIVERS[0]), Type.Literal(READER_DRIVERS[1])]),
     antennas: Type.Record(ANTENNA_KEY, Id, { ...antennaKeyed, minProperties: 1, description: 'antenna number → zone' }),
     simulated: Type.Optional(SimulatedSettings),
+    llrp: Type.Optional(LlrpSettingsSchema),
   },
   closed,
 );
@@ -55,13 +60,23 @@ const ReaderSchema = Type.Object(
 export const EdgeConfigSchema = Type.Object(
   {
     gatewayId: Id,
-    dataDir: Type.String({ minLength: 1, description: 'holds edge.db (batch sequence, later the outbox)' }),
+    dataDir: Type.String({ minLength: 1, description: 'holds edge.db: the batch sequence and the outbox' }),
     uplink: Type.Object(
       {
         url: Type.String({ pattern: '^(mqtts?|tcp|ssl|wss?)://[^\\s]+$', description: 'central MQTT broker' }),
         username: Type.Optional(Type.String({ minLength: 1, description: 'default: gatewayId (CONTRACT.md §5: MQTT username = gateway id)' })),
         password: Type.Optional(Type.String()),
         clientId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description: 'default pw-edge-{gatewayId}' })),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM file: CA(s) of the broker certificate; default the system CAs' })),
+              cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM file: this gateway client certificate' })),
+              key: Type.Optional(Type.String({ minLength: 1, description: 'PEM file: private key of cert' })),
+            },
+            closed,
+          ),
+        ),
       },
       closed,
     ),
@@ -84,6 +99,17 @@ export const EdgeConfigSchema = Type.Object(
         closed,
       ),
     ),
+    outbox: Type.Optional(
+      Type.Object(
+        {
+          maxBytes: Type.Optional(
+            Type.Integer({ minimum: 1024, default: EDGE_DEFAULTS.outbox.maxBytes, description: 'stored events at most (bytes of JSON); oldest dropped beyond' }),
+          ),
+          maxAgeS: Type.Optional(Seconds(EDGE_DEFAULTS.outbox.maxAgeS, 'batches older than this are dropped, not sent')),
+        },
+        closed,
+      ),
+    ),
     readers: Type.Array(ReaderSchema, { maxItems: 64 }),
   },
   closed,
@@ -97,23 +123,41 @@ export interface SimulatedSettingsConfig {
   readonly tags: Readonly<Record<string, readonly string[]>>;
 }
 
-/** One reader. A union on `driver` once LLRP/serial arrive, each with its own settings block. */
-export interface ReaderConfig {
+/** One reader: a union on `driver`, each kind with its own settings block. */
+export type ReaderConfig = SimulatedReaderConfig | LlrpReaderConfig;
+
+interface ReaderConfigBase {
   readonly id: string;
-  readonly driver: 'simulated';
   /** antenna number (as a JSON key) → zone */
   readonly antennas: Readonly<Record<string, string>>;
+}
+
+export interface SimulatedReaderConfig extends ReaderConfigBase {
+  readonly driver: 'simulated';
   readonly simulated: SimulatedSettingsConfig;
+}
+
+export interface LlrpReaderConfig extends ReaderConfigBase {
+  readonly driver: 'llrp';
+  readonly llrp: LlrpSettingsConfig;
 }
 
 /** The validated config with every default filled in; deep-frozen. */
 export interface EdgeConfig {
   readonly gatewayId: string;
   readonly dataDir: string;
-  readonly uplink: { readonly url: string; readonly username: string; readonly password?: string; readonly clientId: string };
+  readonly uplink: {
+    readonly url: string;
+    readonly username: string;
+    readonly password?: string;
+    readonly clientId: string;
+    /** File paths, read when the agent starts. */
+    readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  };
   readonly heartbeatIntervalS: number;
   readonly batch: { readonly maxEvents: number; readonly maxDelayMs: number };
   readonly presence: { readonly absenceTimeoutS: number; readonly snapshotIntervalS: number };
+  readonly outbox: { readonly maxBytes: number; readonly maxAgeS: number };
   readonly readers: readonly ReaderConfig[];
 }
 
@@ -162,6 +206,7 @@ function semanticErrors(c: EdgeConfigInput): FieldError[] {
   const errors: FieldError[] = [];
   const seen = new Set<string>();
   const absenceMs = (c.presence?.absenceTimeoutS ?? EDGE_DEFAULTS.presence.absenceTimeoutS) * 1000;
+  errors.push(...tlsErrors(c.uplink));
   c.readers.forEach((r, i) => {
     const at = `/readers/${i}`;
     if (seen.has(r.id)) errors.push({ path: `${at}/id`, reason: `duplicate reader id "${r.id}"` });
@@ -180,7 +225,19 @@ function semanticErrors(c: EdgeConfigInput): FieldError[] {
     if (r.driver === 'simulated' && roundMs >= absenceMs) {
       errors.push({ path: `${at}/simulated/roundMs`, reason: `must be shorter than presence.absenceTimeoutS (${absenceMs} ms)` });
     }
+    errors.push(...llrpSettingsErrors(r, at, absenceMs));
   });
+  return errors;
+}
+
+/** A client certificate needs its key (and the other way round), and TLS needs a TLS url. */
+function tlsErrors(uplink: EdgeConfigInput['uplink']): FieldError[] {
+  const { tls, url } = uplink;
+  if (tls === undefined) return [];
+  const errors: FieldError[] = [];
+  if (!/^(mqtts|ssl|wss):/.test(url)) errors.push({ path: '/uplink/tls', reason: 'needs an mqtts://, ssl:// or wss:// uplink url' });
+  if (tls.cert !== undefined && tls.key === undefined) errors.push({ path: '/uplink/tls/key', reason: 'required with /uplink/tls/cert' });
+  if (tls.key !== undefined && tls.cert === undefined) errors.push({ path: '/uplink/tls/cert', reason: 'required with /uplink/tls/key' });
   return errors;
 }
 
@@ -189,7 +246,12 @@ function resolve(c: EdgeConfigInput): EdgeConfig {
   return {
     gatewayId: c.gatewayId,
     dataDir: c.dataDir,
-    uplink: { ...c.uplink, username: c.uplink.username ?? c.gatewayId, clientId: c.uplink.clientId ?? `pw-edge-${c.gatewayId}` },
+    uplink: {
+      ...c.uplink,
+      username: c.uplink.username ?? c.gatewayId,
+      clientId: c.uplink.clientId ?? `pw-edge-${c.gatewayId}`,
+      ...(c.uplink.tls === undefined ? {} : { tls: { ...c.uplink.tls } }),
+    },
     heartbeatIntervalS: c.heartbeatIntervalS ?? d.heartbeatIntervalS,
     batch: {
       maxEvents: c.batch?.maxEvents ?? d.batch.maxEvents,
@@ -199,17 +261,25 @@ function resolve(c: EdgeConfigInput): EdgeConfig {
       absenceTimeoutS: c.presence?.absenceTimeoutS ?? d.presence.absenceTimeoutS,
       snapshotIntervalS: c.presence?.snapshotIntervalS ?? d.presence.snapshotIntervalS,
     },
-    readers: c.readers.map((r) => ({
-      id: r.id,
-      driver: r.driver,
-      antennas: { ...r.antennas },
-      simulated: {
-        roundMs: r.simulated?.roundMs ?? d.simulated.roundMs,
-        missProbability: r.simulated?.missProbability ?? d.simulated.missProbability,
-        ...(r.simulated?.rssi === undefined ? {} : { rssi: r.simulated.rssi }),
-        tags: structuredClone(r.simulated?.tags ?? {}),
-      },
-    })),
+    outbox: {
+      maxBytes: c.outbox?.maxBytes ?? d.outbox.maxBytes,
+      maxAgeS: c.outbox?.maxAgeS ?? d.outbox.maxAgeS,
+    },
+    readers: c.readers.map((r): ReaderConfig => {
+      const base = { id: r.id, antennas: { ...r.antennas } };
+      // semanticErrors has made sure an llrp reader has its llrp block
+      if (r.driver === 'llrp') return { ...base, driver: 'llrp', llrp: resolveLlrpSettings(r.llrp as LlrpSettingsInput) };
+      return {
+        ...base,
+        driver: 'simulated',
+        simulated: {
+          roundMs: r.simulated?.roundMs ?? d.simulated.roundMs,
+          missProbability: r.simulated?.missProbability ?? d.simulated.missProbability,
+          ...(r.simulated?.rssi === undefined ? {} : { rssi: r.simulated.rssi }),
+          tags: structuredClone(r.simulated?.tags ?? {}),
+        },
+      };
+    }),
   };
 }
 

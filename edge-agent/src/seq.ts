@@ -1,8 +1,8 @@
 /**
  * The gateway's batch sequence, in the SQLite file `{dataDir}/edge.db`. Ingest drops a batch whose
  * (gatewayId, seq) it has already applied, so a seq handed out twice would silently lose a batch:
- * each value is committed with a full fsync before it is used. The durable outbox will live in the
- * same file and take its seq in the same transaction as the batch it stores.
+ * each value is committed with a full fsync before it is used. The outbox (outbox/sqlite.ts) lives
+ * in the same file and takes its seq in the same transaction as the batch it stores.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,15 +1,17 @@
 /**
  * The uplink to the central broker (CONTRACT.md §2): numbered batches from the outbox, QoS 1 and in
- * order, and the retained gateway status with a last will.
+ * order, and the retained gateway status with a last will. TLS (CA, client certificate) and
+ * username/password authenticate the gateway.
  *
  * Ordering: batches are published oldest first with at most `maxInFlight` unacknowledged (a
  * callback per publish is what makes mqtt.js collapse in bursts, DEPENDENCIES.md). With
  * `clean: false` mqtt.js keeps in-flight QoS 1 packets across a dropped connection and resends
  * them before it emits `connect`, so newer batches, published from `connect` on, follow them.
  */
+import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { isoTime, topics, type Clock, type GatewayStatusMessage, type Timer, type UplinkBatch } from '@pledgewatch/common';
+import { isoTime, PwError, topics, type Clock, type GatewayStatusMessage, type Timer, type UplinkBatch } from '@pledgewatch/common';
 import type { EdgeConfig } from './config.ts';
 import { TypedEmitter } from './events.ts';
 import type { Outbox, PendingBatch } from './outbox/outbox.ts';
@@ -57,11 +59,15 @@ export class Uplink extends TypedEmitter<UplinkEvents> {
     return this.online;
   }
 
-  /** Connects in the background: the gateway keeps working (and queueing) while the broker is away. */
+  /**
+   * Connects in the background: the gateway keeps working (and queueing) while the broker is away.
+   * Throws only when a TLS file cannot be read, so a wrong path stops the agent at start.
+   */
   start(): void {
     if (this.client !== null) return;
     const { uplink, clock, heartbeatIntervalMs } = this.options;
     const clientOptions: IClientOptions = {
+      ...readTlsFiles(uplink.tls),
       clientId: uplink.clientId,
       clean: false,
       username: uplink.username,
@@ -89,7 +95,14 @@ export class Uplink extends TypedEmitter<UplinkEvents> {
     if (client === null || !this.online || this.stopping) return;
     const { outbox, gatewayId, clock, maxInFlight } = this.options;
     while (this.inFlight < maxInFlight) {
-      const batch = outbox.take();
+      let batch: PendingBatch | undefined;
+      try {
+        batch = outbox.take();
+      } catch (err) {
+        // The batches stay stored; the next connect or batch tries again.
+        this.log.error({ err: (err as Error).message }, 'cannot read the outbox');
+        return;
+      }
       if (batch === undefined) return;
       this.inFlight++;
       const envelope: UplinkBatch = { v: 1, gatewayId, seq: batch.seq, sentAt: isoTime(clock.now()), events: batch.events };
@@ -222,4 +235,21 @@ export class Uplink extends TypedEmitter<UplinkEvents> {
       timer?.cancel();
     }
   }
+}
+
+type TlsFiles = Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
+
+function readTlsFiles(tls: EdgeConfig['uplink']['tls']): TlsFiles {
+  const files: TlsFiles = {};
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const path = tls?.[key];
+    if (path === undefined) continue;
+    try {
+      files[key] = readFileSync(path);
+    } catch (err) {
+      const reason = `cannot read ${path}: ${(err as Error).message}`;
+      throw new PwError('VALIDATION', `uplink.tls.${key}: ${reason}`, [{ path: `/uplink/tls/${key}`, reason }]);
+    }
+  }
+  return files;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock, type UplinkEvent } from '@pledgewatch/common';
-import { Batcher, MemoryOutbox } from '../src/index.ts';
+import { Batcher } from '../src/index.ts';
 
 const event = (n: number): UplinkEvent => ({ type: 'reader.status', at: '2026-11-28T20:00:00.000Z', readerId: `r${n}`, connected: true });
 const events = (from: number, count: number) => Array.from({ length: count }, (_, i) => event(from + i));
@@ -40,34 +40,5 @@ describe('batcher', () => {
     batcher.flush();
     clock.advance(1000);
     expect(batches).toEqual([[event(0)]]);
-  });
-});
-
-describe('memory outbox', () => {
-  it('hands batches out oldest first, forgets acknowledged ones and re-offers released ones first', () => {
-    const outbox = new MemoryOutbox(100);
-    outbox.append({ seq: 1, events: events(0, 2) });
-    outbox.append({ seq: 2, events: events(2, 1) });
-    outbox.append({ seq: 3, events: events(3, 1) });
-    expect(outbox.take()?.seq).toBe(1);
-    expect(outbox.take()?.seq).toBe(2);
-    outbox.release(1);
-    outbox.ack(2);
-    expect(outbox.depth).toBe(3);
-    expect(outbox.take()?.seq).toBe(1);
-    expect(outbox.take()?.seq).toBe(3);
-    expect(outbox.take()).toBeUndefined();
-  });
-
-  it('when full drops the oldest waiting batches, never one in flight, and counts the events', () => {
-    const outbox = new MemoryOutbox(4);
-    outbox.append({ seq: 1, events: events(0, 2) });
-    outbox.append({ seq: 2, events: events(2, 2) });
-    expect(outbox.take()?.seq).toBe(1);
-    expect(outbox.append({ seq: 3, events: events(4, 2) })).toBe(2);
-    expect(outbox.dropped).toBe(2);
-    expect(outbox.depth).toBe(4);
-    outbox.ack(1);
-    expect(outbox.take()?.seq).toBe(3);
   });
 });

@@ -33,7 +33,8 @@ describe('edge config', () => {
     expect(config.gatewayId).toBe('gw-shanghai-1');
     expect(config.uplink.clientId).toBe('pw-edge-gw-shanghai-1');
     expect(config.readers[0]?.antennas).toEqual({ '1': 'A1', '2': 'A1', '3': 'A2' });
-    expect(config.readers[0]?.simulated.tags['3']).toEqual(['3034257BF7194E4000001A87']);
+    const reader = config.readers[0];
+    expect(reader?.driver === 'simulated' && reader.simulated.tags['3']).toEqual(['3034257BF7194E4000001A87']);
   });
 
   it('fills every default and freezes the result deeply', () => {
@@ -41,7 +42,8 @@ describe('edge config', () => {
     expect(config.heartbeatIntervalS).toBe(EDGE_DEFAULTS.heartbeatIntervalS);
     expect(config.batch).toEqual({ maxEvents: 200, maxDelayMs: 250 });
     expect(config.presence).toEqual({ absenceTimeoutS: 60, snapshotIntervalS: 300 });
-    expect(config.readers[0]?.simulated).toEqual({ roundMs: 1000, missProbability: 0.1, tags: {} });
+    const reader = config.readers[0];
+    expect(reader?.driver === 'simulated' && reader.simulated).toEqual({ roundMs: 1000, missProbability: 0.1, tags: {} });
     expect(config.uplink).toEqual({ url: 'mqtt://127.0.0.1:1883', username: 'gw-01', clientId: 'pw-edge-gw-01' });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.readers[0]?.antennas)).toBe(true);
@@ -67,7 +69,7 @@ describe('edge config', () => {
       heartbeatIntervalS: 0,
       presence: { absenceTimeoutS: -1, snapshotIntervalS: 'often' },
       batch: { maxEvents: 0 },
-      readers: [{ id: 'r1', driver: 'llrp', antennas: { '1': 'A1', zero: 'A2' }, simulated: { missProbability: 2 } }],
+      readers: [{ id: 'r1', driver: 'rfid-9000', antennas: { '1': 'A1', zero: 'A2' }, simulated: { missProbability: 2 } }],
     });
     const paths = errors.map((e) => e.path);
     expect(paths).toEqual(
@@ -88,7 +90,7 @@ describe('edge config', () => {
     // more than TypeBox's default cap of 8 errors: every mistake is listed at once
     expect(errors).toHaveLength(11);
     expect(errors.find((e) => e.path === '/dataDir')?.reason).toBe('required');
-    expect(errors.find((e) => e.path === '/readers/0/driver')?.reason).toBe('must be "simulated"');
+    expect(errors.find((e) => e.path === '/readers/0/driver')?.reason).toBe('must be "simulated" or must be "llrp"');
     expect(errors.find((e) => e.path === '/readers/0/antennas/zero')?.reason).toBe('key must be an antenna number 1..65535');
     expect(errors.find((e) => e.path === '/heartbeatIntervalS')?.reason).toMatch(/> 0/);
   });

@@ -176,13 +176,14 @@ export class EmulatorSession {
       this.rospecs.clear();
       this.contents = DEFAULT_CONTENTS;
       this.aiSpecEvents = false;
+      // factory default: no keepalives (unless the emulator forces a period)
+      if (this.ctx.keepaliveMs === undefined) this.stopKeepalive();
     }
     if (config.reportSpec !== undefined) this.contents = config.reportSpec.contents;
     const aiSpec = config.eventNotifications?.find((e) => e.eventType === llrp.ReaderEventType.AISpecEvent);
     if (aiSpec !== undefined) this.aiSpecEvents = aiSpec.enabled && this.ctx.aiSpecEvents;
     if (config.keepalive !== undefined && this.ctx.keepaliveMs === undefined) {
-      this.keepalive?.cancel();
-      this.keepalive = null;
+      this.stopKeepalive();
       if (config.keepalive.triggerType === 1 && config.keepalive.periodMs > 0) this.startKeepalive(config.keepalive.periodMs);
     }
   }
@@ -229,6 +230,11 @@ export class EmulatorSession {
     this.rounds?.cancel();
     this.rounds = null;
     for (const r of this.rospecs.values()) if (r.state === 'active') r.state = 'enabled';
+  }
+
+  private stopKeepalive(): void {
+    this.keepalive?.cancel();
+    this.keepalive = null;
   }
 
   private startKeepalive(periodMs: number): void {
