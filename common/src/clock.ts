@@ -83,13 +83,16 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
 /**
  * True when time `a` is strictly before `b`. Canonical UTC times (as isoTime writes them, and as the
  * edge agent sends them) order as text, which spares a Date.parse per event on the ingest hot path.
  */
 export function isBefore(a: string, b: string): boolean {
-  if (a.length === 24 && b.length === 24 && CANONICAL.test(a) && CANONICAL.test(b)) return a < b;
+  if (isCanonical(a) && isCanonical(b)) return a < b;
   return Date.parse(a) < Date.parse(b);
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.mmmZ`, checked by shape only: every schema on the way in already checked the digits. */
+function isCanonical(t: string): boolean {
+  return t.length === 24 && t.charCodeAt(23) === 90 /* Z */ && t.charCodeAt(10) === 84 /* T */ && t.charCodeAt(19) === 46 /* . */;
 }

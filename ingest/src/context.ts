@@ -8,6 +8,9 @@ import type { IngestMetrics, RejectReason } from './metrics.ts';
 
 /** What every topic handler works with. */
 export class IngestContext {
+  /** Pledges whose quantities may have changed since the last sample. */
+  private touched = new Set<string>();
+
   constructor(
     readonly store: StateStore,
     readonly series: SeriesStore,
@@ -35,8 +38,22 @@ export class IngestContext {
     return info;
   }
 
-  /** Quantity points for pledges whose tags or readers changed. */
-  quantityPoints(pledgeIds: Iterable<string>): SeriesPoint[] {
+  touch(pledgeIds: Iterable<string>): void {
+    for (const id of pledgeIds) this.touched.add(id);
+  }
+
+  /**
+   * Writes one quantity point per pledge touched since the last sample: the series gets each change
+   * at checkpoint resolution instead of one recomputation of the whole pledge per batch.
+   */
+  async sampleQuantities(): Promise<void> {
+    if (this.touched.size === 0) return;
+    const ids = this.touched;
+    this.touched = new Set();
+    await this.writePoints(this.quantityPoints(ids));
+  }
+
+  private quantityPoints(pledgeIds: Iterable<string>): SeriesPoint[] {
     const time = this.clock.now();
     const points: SeriesPoint[] = [];
     for (const id of pledgeIds) {

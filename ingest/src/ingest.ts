@@ -24,7 +24,7 @@ export interface IngestOptions {
   clock?: Clock;
   /** How often to pick up pledges registered by other processes (API instances). */
   pledgeRefreshMs?: number;
-  /** How often changed tag and reader state is written to the state store's tables. */
+  /** How often changed tag and reader state is written to the state store's tables (and quantities sampled). */
   checkpointMs?: number;
 }
 
@@ -54,7 +54,13 @@ export function createIngest(opts: IngestOptions): Ingest {
     const fresh = changed.filter((p) => JSON.stringify(live.pledges.get(p.id)) !== JSON.stringify(p));
     for (const p of fresh) live.putPledge(p);
     pledgesSeenUntil = isoTime(startedAt - 5000);
-    if (fresh.length > 0) await ctx.writePoints(ctx.quantityPoints(fresh.map((p) => p.id)));
+    ctx.touch(fresh.map((p) => p.id));
+  };
+
+  /** Persists changed state, then samples the quantities it changed. */
+  const checkpoint = async (): Promise<void> => {
+    await checkpointer.flush();
+    await ctx.sampleQuantities().catch((err: unknown) => log.error({ err }, 'quantity sampling failed'));
   };
 
   /** Rebuilds the effect of batches logged before a crash but not yet checkpointed. */
@@ -82,7 +88,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       const replayed = await replayPending();
       log.info({ gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size, replayed }, 'state loaded');
       timers.push(clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000));
-      timers.push(clock.setInterval(() => void checkpointer.flush(), opts.checkpointMs ?? 200));
+      timers.push(clock.setInterval(() => void checkpoint(), opts.checkpointMs ?? 250));
       await opts.connection.start(async (message) => {
         try {
           await dispatch(ctx, message);
@@ -97,7 +103,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       for (const t of timers) t.cancel();
       await opts.connection.close();
       await refreshing;
-      await checkpointer.flush();
+      await checkpoint();
       await opts.series.flush();
       log.info('ingest stopped');
     },

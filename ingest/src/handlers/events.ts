@@ -27,14 +27,14 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
     ctx.log.debug({ gatewayId, seq: batch.seq }, 'duplicate batch dropped');
     return;
   }
-  const touched = commitWork(ctx, work, batch);
+  commitWork(ctx, work, batch);
   for (const event of batch.events) ctx.metrics.events.inc({ type: event.type });
-  await ctx.writePoints([...work.points, ...ctx.quantityPoints(touched)]);
+  await ctx.writePoints(work.points);
   stop();
 }
 
-/** Makes a logged batch's changes live and queues them for the next checkpoint; returns the pledges touched. */
-function commitWork(ctx: IngestContext, work: BatchWork, batch: Pick<UplinkBatch, 'gatewayId' | 'seq'>): Set<string> {
+/** Makes a logged batch's changes live and queues them, and the pledges they touch, for the next checkpoint. */
+function commitWork(ctx: IngestContext, work: BatchWork, batch: Pick<UplinkBatch, 'gatewayId' | 'seq'>): void {
   const touched = new Set<string>();
   for (const tag of work.tags.values()) {
     ctx.live.putTag(tag);
@@ -44,7 +44,7 @@ function commitWork(ctx: IngestContext, work: BatchWork, batch: Pick<UplinkBatch
   for (const reader of work.readers.values()) ctx.live.putReader(reader);
   if (work.readers.size > 0) for (const p of ctx.live.pledgesAtSite(work.gateway.siteId)) touched.add(p.id);
   ctx.checkpointer.add({ gatewayId: batch.gatewayId, seq: batch.seq }, work.tags.values(), work.readers.values());
-  return touched;
+  ctx.touch(touched);
 }
 
 /**

@@ -20,6 +20,6 @@ export async function handleStatus(ctx: IngestContext, gatewayId: string, payloa
   gateway.online = status.value.online;
   if (wasOnline !== gateway.online) {
     ctx.log.info({ gatewayId, online: gateway.online }, gateway.online ? 'gateway online' : 'gateway offline');
-    await ctx.writePoints(ctx.quantityPoints(ctx.live.pledgesAtSite(gateway.siteId).map((p) => p.id)));
+    ctx.touch(ctx.live.pledgesAtSite(gateway.siteId).map((p) => p.id));
   }
 }
