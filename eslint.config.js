@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'data/**', '**/dist/**', 'cli/bin/**'] },
+  { ignores: ['**/node_modules/**', 'data/**', '**/dist/**', 'cli/bin/**', 'ingest/src/worker/boot.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,16 +1,24 @@
 /**
  * The composition root of the central side: stores, broker, ingest and API in one process on the
  * embedded defaults (or an external broker with PW_MQTT_URL). Adapters are chosen here and nowhere else.
+ * Ingest runs on a worker thread with its own store connections, so the broker and the API keep a core.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { topics } from '@pledgewatch/common';
-import { createIngest, mqttConnection, startEmbeddedBroker, type EmbeddedBroker } from '@pledgewatch/ingest';
+import { startEmbeddedBroker, startIngestWorker, type EmbeddedBroker } from '@pledgewatch/ingest';
 import { buildApp, startApi } from '@pledgewatch/monitor-api';
-import { openSqliteSeries, openSqliteState, type SeriesStore, type StateStore } from '@pledgewatch/store';
+import {
+  openSeriesStore,
+  openStateStore,
+  type SeriesStore,
+  type SeriesStoreSpec,
+  type StateStore,
+  type StateStoreSpec,
+} from '@pledgewatch/store';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 import type { CentralConfig } from './config.ts';
 
 export interface Central {
@@ -21,44 +29,49 @@ export interface Central {
   stop(): Promise<void>;
 }
 
-export function openStores(config: Pick<CentralConfig, 'dataDir'>): { store: StateStore; series: SeriesStore } {
+export function storeSpecs(config: Pick<CentralConfig, 'dataDir'>): { state: StateStoreSpec; series: SeriesStoreSpec } {
   mkdirSync(config.dataDir, { recursive: true });
   return {
-    store: openSqliteState({ path: join(config.dataDir, 'state.db') }),
-    series: openSqliteSeries({ path: join(config.dataDir, 'series.db') }),
+    state: { kind: 'sqlite', path: join(config.dataDir, 'state.db') },
+    series: { kind: 'sqlite', path: join(config.dataDir, 'series.db') },
   };
 }
 
-export async function startCentral(config: CentralConfig, logger: Logger): Promise<Central> {
+export function openStores(config: Pick<CentralConfig, 'dataDir'>): { store: StateStore; series: SeriesStore } {
+  const specs = storeSpecs(config);
+  return { store: openStateStore(specs.state), series: openSeriesStore(specs.series) };
+}
+
+export async function startCentral(config: CentralConfig, logger: Logger, opts: { onFatal?: () => void } = {}): Promise<Central> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const { store, series } = openStores(config);
+  const specs = storeSpecs(config);
+  const store = openStateStore(specs.state);
   const service = { username: 'pw-ingest', password: randomBytes(24).toString('base64url') };
   let broker: EmbeddedBroker | undefined;
   if (config.mqttUrl === undefined) {
     broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, store, logger, registry, service });
   }
   const mqttUrl = config.mqttUrl ?? (broker as EmbeddedBroker).url;
-  const ingest = createIngest({
-    store,
-    series,
-    logger,
-    registry,
-    connection: mqttConnection({
+  const ingest = await startIngestWorker({
+    ...specs,
+    mqtt: {
       url: mqttUrl,
       clientId: 'pw-ingest',
       ...(broker === undefined ? {} : service),
       topics: [topics.allEvents, topics.allStatus, topics.allPrices],
-      logger,
-    }),
+    },
+    logLevel: config.logLevel,
+    logger,
+    onExit: () => opts.onFatal?.(),
   });
-  await ingest.start();
   const app = buildApp({
     store,
     logger,
     registry,
     maxPriceAgeMs: config.maxPriceAgeS * 1000,
-    ready: () => Promise.resolve(ingest.isConnected() ? null : 'not connected to the MQTT broker'),
+    ready: () => Promise.resolve(ingest.isConnected() ? null : 'ingest is not connected to the MQTT broker'),
+    metrics: async () => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await ingest.metrics()]).metrics(),
   });
   const { url: apiUrl } = await startApi(app, { host: config.httpHost, port: config.httpPort });
   logger.info({ apiUrl, mqttUrl, dataDir: config.dataDir }, 'PledgeWatch central side running');
@@ -71,7 +84,6 @@ export async function startCentral(config: CentralConfig, logger: Logger): Promi
       await app.close();
       await ingest.stop();
       await broker?.close();
-      await series.close();
       await store.close();
       logger.info('central side stopped');
     },

@@ -88,7 +88,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       const replayed = await replayPending();
       log.info({ gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size, replayed }, 'state loaded');
       timers.push(clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000));
-      timers.push(clock.setInterval(() => void checkpoint(), opts.checkpointMs ?? 250));
+      timers.push(clock.setInterval(() => void checkpoint(), opts.checkpointMs ?? 1000));
       await opts.connection.start(async (message) => {
         try {
           await dispatch(ctx, message);

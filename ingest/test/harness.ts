@@ -34,6 +34,7 @@ export async function startHarness(opts: { checkpointMs?: number } = {}): Promis
     logger,
     registry,
     pledgeRefreshMs: 100,
+    checkpointMs: 50,
     ...opts,
     connection: mqttConnection({
       url: broker.url,

@@ -26,6 +26,11 @@ export interface AppOptions {
   logger: Logger;
   /** Where the HTTP metrics go and what /metrics exposes; the process owns it (and its default metrics). */
   registry: Registry;
+  /**
+   * What /metrics serves, when the process has metrics beyond `registry` (ingest's worker thread);
+   * default: `registry.metrics()`.
+   */
+  metrics?: () => Promise<string>;
   /** Extra readiness of the host process: null when ready, else the reason it is not. */
   ready?: () => Promise<string | null>;
   /** A price older than this is stale (default: common's DEFAULT_MAX_PRICE_AGE_MS, 24 h). */
@@ -70,7 +75,7 @@ export function buildApp(opts: AppOptions): App {
   installOpenApi(app);
 
   const deps: RouteDeps = { store: opts.store, clock: opts.clock ?? systemClock, maxPriceAgeMs: opts.maxPriceAgeMs };
-  void app.register(opsRoutes, { store: opts.store, registry: opts.registry, ready: opts.ready });
+  void app.register(opsRoutes, { store: opts.store, registry: opts.registry, ready: opts.ready, metrics: opts.metrics });
   void app.register(
     async (v1) => {
       v1.addHook('onRequest', authenticate(opts.store));

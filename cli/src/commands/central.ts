@@ -21,6 +21,12 @@ export function centralConfigFrom(opts: Record<string, unknown>): CentralConfig 
   return loadCentralConfig({ file: opts.config as string | undefined, env: process.env, flags });
 }
 
+/** A part of the process died (ingest's worker): drain the rest and exit non-zero for the supervisor. */
+export function fatalShutdown(): void {
+  process.exitCode = 1;
+  process.kill(process.pid, 'SIGTERM');
+}
+
 export function registerCentralCommands(program: Command): void {
   withCentralOptions(
     program
@@ -30,7 +36,7 @@ export function registerCentralCommands(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const config = centralConfigFrom(opts);
     const logger = makeLogger(config.logLevel);
-    const central = await startCentral(config, logger);
+    const central = await startCentral(config, logger, { onFatal: fatalShutdown });
     await runUntilSignalled(logger, () => central.stop());
   });
 

@@ -6,7 +6,7 @@ import { openStores, startCentral } from '../central.ts';
 import { runDemoWorld } from '../demo.ts';
 import { makeLogger } from '../logger.ts';
 import { runUntilSignalled } from '../run.ts';
-import { centralConfigFrom, withCentralOptions } from './central.ts';
+import { centralConfigFrom, fatalShutdown, withCentralOptions } from './central.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -45,7 +45,7 @@ export function registerSimulateCommands(program: Command): void {
     const dataDir = (opts.dataDir as string | undefined) ?? mkdtempSync(join(tmpdir(), 'pledgewatch-demo-'));
     const config = centralConfigFrom({ logLevel: 'warn', ...opts, dataDir });
     const logger = makeLogger(config.logLevel, 'stderr');
-    const central = await startCentral(config, logger);
+    const central = await startCentral(config, logger, { onFatal: fatalShutdown });
     out(`PledgeWatch demo: API ${central.apiUrl}, MQTT ${central.mqttUrl}, data in ${dataDir}`);
     const run = await runDemoWorld({ store: central.store, dataDir, apiUrl: central.apiUrl, mqttUrl: central.mqttUrl, logger, out });
     out('Ctrl-C stops everything.');

@@ -1,5 +1,5 @@
 /** `pw/v1/gw/{gatewayId}/events`: validate, drop replays, log the batch, then update memory and series. */
-import { parseJson, validateBatch, type UplinkBatch } from '@pledgewatch/common';
+import { parseJson, validateBatch, type UplinkBatch, type UplinkEvent } from '@pledgewatch/common';
 import type { IngestContext } from '../context.ts';
 import { applyEvent } from '../domain/events/index.ts';
 import type { GatewayInfo } from '../domain/live-state.ts';
@@ -28,9 +28,16 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
     return;
   }
   commitWork(ctx, work, batch);
-  for (const event of batch.events) ctx.metrics.events.inc({ type: event.type });
+  countEvents(ctx, batch.events);
   await ctx.writePoints(work.points);
   stop();
+}
+
+/** One counter update per event type and batch: a labelled increment per event costs more than the event. */
+function countEvents(ctx: IngestContext, events: readonly UplinkEvent[]): void {
+  const counts = new Map<string, number>();
+  for (const e of events) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+  for (const [type, n] of counts) ctx.metrics.events.inc({ type }, n);
 }
 
 /** Makes a logged batch's changes live and queues them, and the pledges they touch, for the next checkpoint. */

@@ -12,11 +12,12 @@ export interface OpsDeps {
   store: Pick<StateStore, 'ping'>;
   registry: Registry;
   ready: (() => Promise<string | null>) | undefined;
+  metrics: (() => Promise<string>) | undefined;
 }
 
 const Status = Type.Object({ status: Type.String() });
 
-export const opsRoutes: FastifyPluginCallbackTypebox<OpsDeps> = (app, { store, registry, ready }, done) => {
+export const opsRoutes: FastifyPluginCallbackTypebox<OpsDeps> = (app, { store, registry, ready, metrics }, done) => {
   app.get(
     '/healthz',
     { schema: { tags: ['ops'], summary: 'Liveness: 200 whenever the process serves', response: { 200: Status } } },
@@ -43,7 +44,7 @@ export const opsRoutes: FastifyPluginCallbackTypebox<OpsDeps> = (app, { store, r
   app.get(
     '/metrics',
     { schema: { tags: ['ops'], summary: 'Prometheus metrics (text exposition format)' } },
-    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    async (_request, reply) => reply.type(registry.contentType).send(await (metrics ?? (() => registry.metrics()))()),
   );
 
   app.get('/openapi.json', { schema: { tags: ['ops'], summary: 'This API as OpenAPI 3.1' } }, () => app.swagger());

@@ -1,0 +1,62 @@
+import { topics } from '@pledgewatch/common';
+import { tempDir, waitFor } from '@pledgewatch/common/testing';
+import { openSqliteState } from '@pledgewatch/store';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { expect, it } from 'vitest';
+import { startEmbeddedBroker, startIngestWorker } from '../src/index.ts';
+import { addGateway, arrived, batch, epc } from './harness.ts';
+
+it('runs ingest on a worker thread with its own store connections, and stops it cleanly', async () => {
+  const dir = tempDir('pw-ingest-worker-');
+  const logger = pino({ level: 'silent' });
+  const store = openSqliteState({ path: dir.file('state.db') });
+  const service = { username: 'pw-ingest', password: 'secret' };
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, logger, registry: new Registry(), service });
+  await addGateway(store, 'gw-1', 'site-1', 'pw-gw-1');
+  const ingest = await startIngestWorker({
+    state: { kind: 'sqlite', path: dir.file('state.db') },
+    series: { kind: 'sqlite', path: dir.file('series.db') },
+    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents, topics.allStatus, topics.allPrices] },
+    logLevel: 'silent',
+    checkpointMs: 50,
+    logger,
+  });
+  try {
+    await waitFor('worker connected', () => ingest.isConnected());
+    const gw = await mqtt.connectAsync(broker.url, { username: 'gw-1', password: 'pw-gw-1' });
+    await gw.publishAsync(topics.events('gw-1'), batch('gw-1', 1, [arrived(1), arrived(2)]), { qos: 1 });
+    await gw.publishAsync(topics.events('gw-1'), 'garbage', { qos: 1 });
+    await gw.endAsync();
+    // The main thread's own store connection sees what the worker checkpointed.
+    await waitFor('tags checkpointed', async () => (await store.getTags([epc(1), epc(2)])).length === 2);
+    const metrics = await ingest.metrics();
+    const total = (name: string) => metrics.find((m) => m.name === name)?.values.reduce((s, v) => s + v.value, 0);
+    expect(total('pw_ingest_events_total')).toBe(2);
+    expect(total('pw_ingest_rejected_total')).toBe(1);
+  } finally {
+    await ingest.stop();
+    expect(ingest.isConnected()).toBe(false);
+    await broker.close();
+    await store.close();
+    dir.remove();
+  }
+});
+
+it('reports a worker that cannot start instead of hanging', async () => {
+  const dir = tempDir('pw-ingest-worker-');
+  try {
+    await expect(
+      startIngestWorker({
+        state: { kind: 'sqlite', path: dir.file('state.db') },
+        series: { kind: 'sqlite', path: dir.file('series.db') },
+        mqtt: { url: 'mqtt://127.0.0.1:1', clientId: 'pw-ingest', topics: [topics.allEvents] },
+        logLevel: 'silent',
+        logger: pino({ level: 'silent' }),
+      }),
+    ).rejects.toThrow(/ingest failed to start/);
+  } finally {
+    dir.remove();
+  }
+});
