@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptDelivery, deliveryAgent } from '../src/webhooks/attempt.ts';
-import { nextDelayMs, outcomeOf, parseRetryAfter, RETRY_SCHEDULE_MS } from '../src/webhooks/schedule.ts';
-import { generateSecret, isSecret, sign, webhookHeaders } from '../src/webhooks/signing.ts';
-import { AddressGuard } from '../src/webhooks/ssrf.ts';
+import { attemptDelivery, deliveryAgent } from '../src/attempt.ts';
+import { nextDelayMs, outcomeOf, parseRetryAfter, RETRY_SCHEDULE_MS } from '../src/schedule.ts';
+import { generateSecret, isSecret, sign, webhookHeaders } from '../src/signing.ts';
+import { AddressGuard } from '../src/ssrf.ts';
 
 describe('Standard Webhooks signing', () => {
   it('matches the specification vector', () => {
