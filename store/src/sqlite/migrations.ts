@@ -3,7 +3,7 @@
  * a shipped migration is never edited, only followed by a new one. State and series keep separate
  * lists (recorded under their component name) so both can live in one database file.
  */
-export type MigrationComponent = 'state' | 'series';
+export type MigrationComponent = 'state' | 'series' | 'webhooks';
 
 export const STATE_MIGRATIONS: readonly string[] = [
   `
@@ -115,7 +115,62 @@ export const SERIES_MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** Webhook endpoints, deliveries and attempts (store/src/webhooks.ts); lives in the state database. */
+export const WEBHOOK_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE webhook_endpoints (
+    id              TEXT PRIMARY KEY,
+    tenant          TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    events          TEXT NOT NULL,
+    secrets         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    disabled_reason TEXT,
+    created_at      TEXT NOT NULL
+  );
+  CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant);
+
+  CREATE TABLE webhook_deliveries (
+    id              TEXT PRIMARY KEY,
+    seq             INTEGER NOT NULL UNIQUE,
+    endpoint_id     TEXT NOT NULL,
+    tenant          TEXT NOT NULL,
+    event_id        TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    ordering_key    TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    lease_until     INTEGER NOT NULL DEFAULT 0,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    UNIQUE (endpoint_id, event_id)
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+  CREATE INDEX webhook_deliveries_line ON webhook_deliveries (endpoint_id, ordering_key, status, seq);
+
+  CREATE TABLE webhook_attempts (
+    delivery_id TEXT NOT NULL,
+    n           INTEGER NOT NULL,
+    at          TEXT NOT NULL,
+    status_code INTEGER,
+    latency_ms  INTEGER NOT NULL,
+    error       TEXT,
+    PRIMARY KEY (delivery_id, n)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE webhook_cursor (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    last_event_seq INTEGER NOT NULL
+  );
+  `,
+];
+
 export const MIGRATIONS: Readonly<Record<MigrationComponent, readonly string[]>> = {
   state: STATE_MIGRATIONS,
   series: SERIES_MIGRATIONS,
+  webhooks: WEBHOOK_MIGRATIONS,
 };

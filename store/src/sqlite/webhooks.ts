@@ -1,0 +1,220 @@
+/** The WebhookStore on SQLite, in the same file as the state (its own migration component). */
+import type {
+  AttemptRecord,
+  Delivery,
+  DeliveryAttempt,
+  EndpointSecret,
+  NewDelivery,
+  WebhookEndpoint,
+  WebhookStore,
+} from '../webhooks.ts';
+import { later, openDatabase } from './db.ts';
+
+interface EndpointRow {
+  id: string;
+  tenant: string;
+  url: string;
+  events: string;
+  secrets: string;
+  status: 'active' | 'disabled';
+  disabled_reason: string | null;
+  created_at: string;
+}
+
+interface DeliveryRow {
+  id: string;
+  endpoint_id: string;
+  tenant: string;
+  event_id: string;
+  event_type: string;
+  ordering_key: string;
+  body: string;
+  status: Delivery['status'];
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface AttemptRow {
+  delivery_id: string;
+  n: number;
+  at: string;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+const DELIVERY_COLUMNS =
+  'id, endpoint_id, tenant, event_id, event_type, ordering_key, body, status, attempts, next_attempt_at, last_status, last_error, created_at, updated_at';
+
+export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
+  const db = openDatabase(opts.path, 'webhooks');
+  const insertEndpoint = db.prepare<[EndpointRow]>(
+    `INSERT INTO webhook_endpoints (id, tenant, url, events, secrets, status, disabled_reason, created_at)
+     VALUES (@id, @tenant, @url, @events, @secrets, @status, @disabled_reason, @created_at)`,
+  );
+  const endpointOf = db.prepare<[string, string], EndpointRow>('SELECT * FROM webhook_endpoints WHERE tenant = ? AND id = ?');
+  const endpointsOf = db.prepare<[string], EndpointRow>('SELECT * FROM webhook_endpoints WHERE tenant = ? ORDER BY created_at, id');
+  const active = db.prepare<[], EndpointRow>("SELECT * FROM webhook_endpoints WHERE status = 'active' ORDER BY created_at, id");
+  const removeEndpoint = db.prepare<[string, string]>('DELETE FROM webhook_endpoints WHERE tenant = ? AND id = ?');
+  const failPendingOf = db.prepare<[string, string, string]>(
+    "UPDATE webhook_deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ? WHERE endpoint_id = ? AND status = 'pending'",
+  );
+  const updateSecrets = db.prepare<[string, string, string]>('UPDATE webhook_endpoints SET secrets = ? WHERE tenant = ? AND id = ?');
+  const disable = db.prepare<[string, string]>("UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = ? WHERE id = ?");
+
+  const maxSeq = db.prepare<[], number | null>('SELECT max(seq) FROM webhook_deliveries').pluck();
+  const insertDelivery = db.prepare(
+    `INSERT INTO webhook_deliveries (id, seq, endpoint_id, tenant, event_id, event_type, ordering_key, body, status, attempts,
+       next_attempt_at, created_at, updated_at)
+     VALUES (@id, @seq, @endpointId, @tenant, @eventId, @eventType, @orderingKey, @body, 'pending', 0, @due, @createdAt, @createdAt)
+     ON CONFLICT (endpoint_id, event_id) DO NOTHING`,
+  );
+  const cursor = db.prepare<[], number>('SELECT last_event_seq FROM webhook_cursor WHERE id = 1').pluck();
+  const setCursor = db.prepare<[number]>(
+    'INSERT INTO webhook_cursor (id, last_event_seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET last_event_seq = excluded.last_event_seq',
+  );
+  // First in line: no earlier pending delivery of the same (endpoint, ordering key) exists.
+  const due = db.prepare<[number, number, number], DeliveryRow>(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d
+     WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+                       WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
+                         AND e.status = 'pending' AND e.seq < d.seq)
+     ORDER BY d.seq LIMIT ?`,
+  );
+  const lease = db.prepare<[number, string]>('UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?');
+  const attemptsOf = db.prepare<[string], AttemptRow>('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY n');
+  const insertAttempt = db.prepare<[string, number, string, number | null, number, string | null]>(
+    'INSERT INTO webhook_attempts (delivery_id, n, at, status_code, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const deliveryById = db.prepare<[string], DeliveryRow & { lease_until: number }>(`SELECT ${DELIVERY_COLUMNS}, lease_until FROM webhook_deliveries WHERE id = ?`);
+  const updateDelivery = db.prepare(
+    `UPDATE webhook_deliveries SET status = @status, attempts = @attempts, next_attempt_at = @nextAttemptAt, lease_until = 0,
+       last_status = @lastStatus, last_error = @lastError, updated_at = @updatedAt WHERE id = @id AND status = 'pending'`,
+  );
+  const nextDue = db.prepare<[], number | null>("SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'").pluck();
+  const deliveriesOf = db.prepare<[string, string, number], DeliveryRow>(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE tenant = ? AND endpoint_id = ? ORDER BY seq DESC LIMIT ?`,
+  );
+  const deliveryOf = db.prepare<[string, string, string], DeliveryRow>(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE tenant = ? AND endpoint_id = ? AND id = ?`,
+  );
+  const replay = db.prepare<[number, string, string, string, string]>(
+    `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, lease_until = 0, updated_at = ?
+     WHERE tenant = ? AND endpoint_id = ? AND id = ?`,
+  );
+
+  const withAttempts = (row: DeliveryRow) => ({ ...toDelivery(row), attemptLog: attemptsOf.all(row.id).map(toAttempt) });
+
+  const fanOut = db.transaction((deliveries: NewDelivery[], to: number, now: number) => {
+    let seq = maxSeq.get() ?? 0;
+    for (const d of deliveries) insertDelivery.run({ ...d, seq: ++seq, due: now });
+    setCursor.run(to);
+  });
+  const claim = db.transaction((now: number, leaseMs: number, limit: number) => {
+    const rows = due.all(now, now, limit);
+    for (const r of rows) lease.run(now + leaseMs, r.id);
+    return rows.map(toDelivery);
+  });
+  const record = db.transaction((r: AttemptRecord, now: number) => {
+    const current = deliveryById.get(r.deliveryId);
+    if (current === undefined) return;
+    const at = new Date(now).toISOString();
+    insertAttempt.run(r.deliveryId, current.attempts + 1, r.attempt.at, r.attempt.statusCode, r.attempt.latencyMs, r.attempt.error);
+    updateDelivery.run({
+      id: r.deliveryId,
+      status: r.status,
+      attempts: current.attempts + 1,
+      nextAttemptAt: r.status === 'pending' ? r.nextAttemptAt : null,
+      lastStatus: r.attempt.statusCode,
+      lastError: r.attempt.error,
+      updatedAt: at,
+    });
+    if (r.disableEndpoint !== undefined) {
+      disable.run(r.disableEndpoint, current.endpoint_id);
+      failPendingOf.run(`endpoint disabled: ${r.disableEndpoint}`, at, current.endpoint_id);
+    }
+  });
+  const remove = db.transaction((tenant: string, id: string) => {
+    if (removeEndpoint.run(tenant, id).changes === 0) return false;
+    failPendingOf.run('endpoint deleted', new Date().toISOString(), id);
+    return true;
+  });
+
+  return {
+    kind: 'sqlite',
+    createEndpoint: (e) => later(() => void insertEndpoint.run(fromEndpoint(e))),
+    getEndpoint: (tenant, id) => later(() => nullable(endpointOf.get(tenant, id), toEndpoint)),
+    listEndpoints: (tenant) => later(() => endpointsOf.all(tenant).map(toEndpoint)),
+    activeEndpoints: () => later(() => active.all().map(toEndpoint)),
+    deleteEndpoint: (tenant, id) => later(() => remove.immediate(tenant, id)),
+    setSecrets: (tenant, id, secrets: EndpointSecret[]) => later(() => updateSecrets.run(JSON.stringify(secrets), tenant, id).changes === 1),
+    fanOut: (deliveries, to, now) => later(() => fanOut.immediate(deliveries, to, now)),
+    fanOutCursor: () => later(() => cursor.get() ?? 0),
+    claimDue: (now, leaseMs, limit) => later(() => claim.immediate(now, leaseMs, limit)),
+    recordAttempt: (r, now) => later(() => record.immediate(r, now)),
+    nextDueAt: () => later(() => nextDue.get() ?? null),
+    getDelivery: (tenant, endpointId, id) => later(() => nullable(deliveryOf.get(tenant, endpointId, id), withAttempts)),
+    listDeliveries: (tenant, endpointId, limit) => later(() => deliveriesOf.all(tenant, endpointId, limit).map(withAttempts)),
+    redeliver: (tenant, endpointId, id, now) =>
+      later(() => replay.run(now, new Date(now).toISOString(), tenant, endpointId, id).changes === 1),
+    close: () => later(() => void db.close()),
+  };
+}
+
+function nullable<R, T>(row: R | undefined, map: (row: R) => T): T | null {
+  return row === undefined ? null : map(row);
+}
+
+function fromEndpoint(e: WebhookEndpoint): EndpointRow {
+  return {
+    id: e.id,
+    tenant: e.tenant,
+    url: e.url,
+    events: JSON.stringify(e.events),
+    secrets: JSON.stringify(e.secrets),
+    status: e.status,
+    disabled_reason: e.disabledReason,
+    created_at: e.createdAt,
+  };
+}
+
+function toEndpoint(r: EndpointRow): WebhookEndpoint {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    url: r.url,
+    events: JSON.parse(r.events) as string[],
+    secrets: JSON.parse(r.secrets) as EndpointSecret[],
+    status: r.status,
+    disabledReason: r.disabled_reason,
+    createdAt: r.created_at,
+  };
+}
+
+function toDelivery(r: DeliveryRow): Delivery {
+  return {
+    id: r.id,
+    endpointId: r.endpoint_id,
+    tenant: r.tenant,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    orderingKey: r.ordering_key,
+    body: r.body,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toAttempt(r: AttemptRow): DeliveryAttempt {
+  return { n: r.n, at: r.at, statusCode: r.status_code, latencyMs: r.latency_ms, error: r.error };
+}
