@@ -13,6 +13,7 @@ export const ERRORS = {
   EPC_ALREADY_PLEDGED: { status: 409, title: 'An item is already pledged under another active pledge', retry: false },
   ACCOUNT_EXISTS: { status: 409, title: 'An MQTT account with this id already exists', retry: false },
   UNKNOWN_SITE: { status: 422, title: 'No gateway is registered at this site', retry: false },
+  WEBHOOK_URL_REFUSED: { status: 422, title: 'This webhook URL may not be called', retry: false },
   PRICE_OUT_OF_ORDER: { status: 409, title: 'A newer price is already recorded', retry: false },
   NOT_READY: { status: 503, title: 'Service not ready', retry: true },
   INTERNAL: { status: 500, title: 'Internal error', retry: true },

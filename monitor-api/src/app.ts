@@ -18,7 +18,10 @@ import { gatewayRoutes } from './routes/gateways.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { pledgeRoutes } from './routes/pledges.ts';
 import { priceRoutes } from './routes/prices.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import type { RouteDeps } from './deps.ts';
+import type { WebhookStore } from '@pledgewatch/store';
+import type { AddressGuard } from '@pledgewatch/webhooks';
 
 export interface AppOptions {
   store: StateStore;
@@ -35,6 +38,8 @@ export interface AppOptions {
   ready?: () => Promise<string | null>;
   /** A price older than this is stale (default: common's DEFAULT_MAX_PRICE_AGE_MS, 24 h). */
   maxPriceAgeMs?: number;
+  /** Webhook endpoints and their delivery log; without it the /v1/webhooks routes are absent. */
+  webhooks?: { store: WebhookStore; guard: AddressGuard };
   /** Largest accepted request body; a 100k-item pledge is about 6 MB of JSON. */
   bodyLimit?: number;
 }
@@ -82,6 +87,9 @@ export function buildApp(opts: AppOptions): App {
       await v1.register(pledgeRoutes, deps);
       await v1.register(priceRoutes, deps);
       await v1.register(gatewayRoutes, deps);
+      if (opts.webhooks !== undefined) {
+        await v1.register(webhookRoutes, { webhooks: opts.webhooks.store, guard: opts.webhooks.guard, clock: deps.clock });
+      }
     },
     { prefix: '/v1' },
   );

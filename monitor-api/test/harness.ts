@@ -35,9 +35,9 @@ export interface Reply {
 }
 
 export async function startHarness(
-  opts: Partial<Pick<AppOptions, 'ready' | 'maxPriceAgeMs' | 'bodyLimit'>> & { wrapStore?: (s: StateStore) => StateStore } = {},
+  opts: Partial<Pick<AppOptions, 'ready' | 'maxPriceAgeMs' | 'bodyLimit' | 'webhooks'>> & { wrapStore?: (s: StateStore) => StateStore; dir?: string } = {},
 ): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'pw-api-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pw-api-'));
   const store = openSqliteState({ path: join(dir, 'state.db') });
   const clock = new FakeClock(T0);
   const registry = new Registry();
@@ -55,6 +55,7 @@ export async function startHarness(
     ready: opts.ready,
     maxPriceAgeMs: opts.maxPriceAgeMs,
     bodyLimit: opts.bodyLimit,
+    webhooks: opts.webhooks,
   });
   const { url } = await startApi(app, { host: '127.0.0.1', port: 0 });
   return {
