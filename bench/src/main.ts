@@ -1,8 +1,14 @@
 /** `npm run bench [-- NAME...]`: runs the named benchmarks (all by default), printing CONTRACT §5 lines. */
+import { benchDetection } from './detection.ts';
+import { benchEdge } from './edge.ts';
 import { benchIngest } from './ingest.ts';
+import { benchInflux } from './influx.ts';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
+  influx: benchInflux,
+  edge: benchEdge,
+  detection: benchDetection,
 };
 
 const wanted = process.argv.slice(2);

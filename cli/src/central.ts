@@ -6,12 +6,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { topics } from '@pledgewatch/common';
+import { redactUrl, topics } from '@pledgewatch/common';
 import { startEmbeddedBroker, startIngestWorker, type EmbeddedBroker } from '@pledgewatch/ingest';
 import { buildApp, startApi } from '@pledgewatch/monitor-api';
+import { AddressGuard } from '@pledgewatch/webhooks';
 import {
   openSeriesStore,
   openStateStore,
+  openWebhookStore,
   type SeriesStore,
   type SeriesStoreSpec,
   type StateStore,
@@ -29,15 +31,16 @@ export interface Central {
   stop(): Promise<void>;
 }
 
-export function storeSpecs(config: Pick<CentralConfig, 'dataDir'>): { state: StateStoreSpec; series: SeriesStoreSpec } {
+/** The adapters config selects: SQLite under the data dir by default, InfluxDB for series with PW_INFLUX_URL. */
+export function storeSpecs(config: Pick<CentralConfig, 'dataDir' | 'influxUrl'>): { state: StateStoreSpec; series: SeriesStoreSpec } {
   mkdirSync(config.dataDir, { recursive: true });
   return {
     state: { kind: 'sqlite', path: join(config.dataDir, 'state.db') },
-    series: { kind: 'sqlite', path: join(config.dataDir, 'series.db') },
+    series: config.influxUrl === undefined ? { kind: 'sqlite', path: join(config.dataDir, 'series.db') } : { kind: 'influx', url: config.influxUrl },
   };
 }
 
-export function openStores(config: Pick<CentralConfig, 'dataDir'>): { store: StateStore; series: SeriesStore } {
+export function openStores(config: Pick<CentralConfig, 'dataDir' | 'influxUrl'>): { store: StateStore; series: SeriesStore } {
   const specs = storeSpecs(config);
   return { store: openStateStore(specs.state), series: openSeriesStore(specs.series) };
 }
@@ -47,6 +50,7 @@ export async function startCentral(config: CentralConfig, logger: Logger, opts: 
   collectDefaultMetrics({ register: registry });
   const specs = storeSpecs(config);
   const store = openStateStore(specs.state);
+  const webhooks = openWebhookStore(specs.state);
   const service = { username: 'pw-ingest', password: randomBytes(24).toString('base64url') };
   let broker: EmbeddedBroker | undefined;
   if (config.mqttUrl === undefined) {
@@ -57,11 +61,19 @@ export async function startCentral(config: CentralConfig, logger: Logger, opts: 
     ...specs,
     mqtt: {
       url: mqttUrl,
-      clientId: 'pw-ingest',
+      // An external broker's ingest account names the session (Mosquitto: use_username_as_clientid).
+      clientId: serviceClientId(config.mqttUrl),
       ...(broker === undefined ? {} : service),
       topics: [topics.allEvents, topics.allStatus, topics.allPrices],
     },
     logLevel: config.logLevel,
+    webhooks: { allow: allowList(config.webhookAllow) },
+    rules: {
+      confirmationDelayS: config.alertConfirmationDelayS,
+      holdS: config.alertHoldS,
+      damageHoldS: config.damageHoldS,
+      heartbeatIntervalS: config.gatewayHeartbeatS,
+    },
     logger,
     onExit: () => opts.onFatal?.(),
   });
@@ -71,10 +83,14 @@ export async function startCentral(config: CentralConfig, logger: Logger, opts: 
     registry,
     maxPriceAgeMs: config.maxPriceAgeS * 1000,
     ready: () => Promise.resolve(ingest.isConnected() ? null : 'ingest is not connected to the MQTT broker'),
+    webhooks: { store: webhooks, guard: new AddressGuard({ allow: allowList(config.webhookAllow) }) },
     metrics: async () => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await ingest.metrics()]).metrics(),
   });
   const { url: apiUrl } = await startApi(app, { host: config.httpHost, port: config.httpPort });
-  logger.info({ apiUrl, mqttUrl, dataDir: config.dataDir }, 'PledgeWatch central side running');
+  logger.info(
+    { apiUrl, mqttUrl: redactUrl(mqttUrl), series: specs.series.kind, dataDir: config.dataDir },
+    'PledgeWatch central side running',
+  );
 
   return {
     apiUrl,
@@ -84,8 +100,18 @@ export async function startCentral(config: CentralConfig, logger: Logger, opts: 
       await app.close();
       await ingest.stop();
       await broker?.close();
+      await webhooks.close();
       await store.close();
       logger.info('central side stopped');
     },
   };
+}
+
+function serviceClientId(mqttUrl: string | undefined): string {
+  const user = mqttUrl !== undefined && URL.canParse(mqttUrl) ? decodeURIComponent(new URL(mqttUrl).username) : '';
+  return user === '' ? 'pw-ingest' : user;
+}
+
+function allowList(csv: string): string[] {
+  return csv.split(',').map((e) => e.trim()).filter((e) => e !== '');
 }

@@ -4,8 +4,10 @@
  * frozen; a wrong key or value stops the program with a message naming it.
  */
 import { readFileSync } from 'node:fs';
+import { isPwError, redactUrl } from '@pledgewatch/common';
+import { parseInfluxUrl } from '@pledgewatch/store';
 
-type Kind = 'string' | 'port' | 'url' | 'level' | 'seconds';
+type Kind = 'string' | 'port' | 'url' | 'level' | 'seconds' | 'cidrs';
 
 interface KeySpec {
   env: string;
@@ -22,10 +24,17 @@ export const CENTRAL_KEYS = {
   mqttHost: { env: 'PW_MQTT_HOST', flag: '--mqtt-host', kind: 'string', default: '127.0.0.1', description: 'embedded MQTT broker bind address' },
   mqttPort: { env: 'PW_MQTT_PORT', flag: '--mqtt-port', kind: 'port', default: 1883, description: 'embedded MQTT broker port (0 = any free port)' },
   mqttUrl: { env: 'PW_MQTT_URL', flag: '--mqtt-url', kind: 'url', description: 'use this external broker instead of the embedded one' },
-  influxUrl: { env: 'PW_INFLUX_URL', flag: '--influx-url', kind: 'url', description: 'use InfluxDB for time series' },
+  influxUrl: { env: 'PW_INFLUX_URL', flag: '--influx-url', kind: 'url', description: 'use InfluxDB for time series: http(s)://user:password@host:8086/database' },
   databaseUrl: { env: 'PW_DATABASE_URL', flag: '--database-url', kind: 'url', description: 'use PostgreSQL for state' },
+  mosquittoPasswordFile: { env: 'PW_MOSQUITTO_PASSWORD_FILE', flag: '--mosquitto-password-file', kind: 'string', description: 'Mosquitto password file that account creation maintains' },
+  mosquittoAclFile: { env: 'PW_MOSQUITTO_ACL_FILE', flag: '--mosquitto-acl-file', kind: 'string', description: 'Mosquitto ACL file that account creation maintains' },
+  webhookAllow: { env: 'PW_WEBHOOK_ALLOW', flag: '--webhook-allow', kind: 'cidrs', default: '', description: 'internal addresses webhooks may reach anyway: comma-separated IPs or CIDR blocks' },
   logLevel: { env: 'PW_LOG_LEVEL', flag: '--log-level', kind: 'level', default: 'info', description: 'fatal, error, warn, info, debug or trace' },
   maxPriceAgeS: { env: 'PW_MAX_PRICE_AGE_S', flag: '--max-price-age-s', kind: 'seconds', default: 86_400, description: 'a price older than this is stale' },
+  alertConfirmationDelayS: { env: 'PW_ALERT_CONFIRMATION_DELAY_S', flag: '--alert-confirmation-delay-s', kind: 'seconds', default: 120, description: 'a quantity loss must last this long to be an alert (a pledge may set its own)' },
+  alertHoldS: { env: 'PW_ALERT_HOLD_S', flag: '--alert-hold-s', kind: 'seconds', default: 300, description: 'a condition must stay clear this long before its alert resolves' },
+  damageHoldS: { env: 'PW_DAMAGE_HOLD_S', flag: '--damage-hold-s', kind: 'seconds', default: 600, description: 'a reading outside the storage spec this long is DAMAGE' },
+  gatewayHeartbeatS: { env: 'PW_GATEWAY_HEARTBEAT_S', flag: '--gateway-heartbeat-s', kind: 'seconds', default: 30, description: 'gateway status cadence assumed until observed; 3 missed = MONITORING_GAP' },
 } as const satisfies Record<string, KeySpec>;
 
 export type CentralKey = keyof typeof CENTRAL_KEYS;
@@ -39,8 +48,16 @@ export interface CentralConfig {
   readonly mqttUrl?: string;
   readonly influxUrl?: string;
   readonly databaseUrl?: string;
+  readonly mosquittoPasswordFile?: string;
+  readonly mosquittoAclFile?: string;
+  /** Comma-separated IPs or CIDR blocks (see webhooks' AddressGuard). */
+  readonly webhookAllow: string;
   readonly logLevel: string;
   readonly maxPriceAgeS: number;
+  readonly alertConfirmationDelayS: number;
+  readonly alertHoldS: number;
+  readonly damageHoldS: number;
+  readonly gatewayHeartbeatS: number;
 }
 
 export class ConfigError extends Error {
@@ -50,6 +67,7 @@ export class ConfigError extends Error {
   }
 }
 
+const CIDR = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]+)(\/[0-9]{1,3})?$/;
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function parseValue(kind: Kind, raw: unknown): { ok: true; value: string | number } | { ok: false; reason: string } {
@@ -68,8 +86,12 @@ function parseValue(kind: Kind, raw: unknown): { ok: true; value: string | numbe
     }
     case 'level':
       return LEVELS.includes(text) ? { ok: true, value: text } : { ok: false, reason: `"${text}" is not one of ${LEVELS.join(', ')}` };
+    case 'cidrs': {
+      const bad = text.split(',').map((e) => e.trim()).filter((e) => e !== '' && !CIDR.test(e));
+      return bad.length === 0 ? { ok: true, value: text } : { ok: false, reason: `"${bad.join(', ')}" is not an IP address or CIDR block` };
+    }
     case 'url':
-      return URL.canParse(text) ? { ok: true, value: text } : { ok: false, reason: `"${text}" is not a URL` };
+      return URL.canParse(text) ? { ok: true, value: text } : { ok: false, reason: `"${redactUrl(text)}" is not a URL` };
   }
 }
 
@@ -105,10 +127,19 @@ export function loadCentralConfig(sources: ConfigSources): CentralConfig {
   for (const [key, raw] of Object.entries(sources.flags ?? {})) {
     if (raw !== undefined) set(key as CentralKey, raw, `flag ${CENTRAL_KEYS[key as CentralKey].flag}`);
   }
-  for (const key of ['influxUrl', 'databaseUrl'] as const) {
-    if (values[key] !== undefined) {
-      problems.push(`${CENTRAL_KEYS[key].env}: not supported by this version yet (embedded SQLite only)`);
+  if (values.databaseUrl !== undefined) {
+    problems.push(`${CENTRAL_KEYS.databaseUrl.env}: not supported by this version yet (state is in SQLite under the data dir)`);
+  }
+  if (typeof values.influxUrl === 'string') {
+    try {
+      parseInfluxUrl(values.influxUrl);
+    } catch (err) {
+      if (!isPwError(err)) throw err;
+      problems.push(`${CENTRAL_KEYS.influxUrl.env}: ${err.message}`);
     }
+  }
+  if ((values.mosquittoPasswordFile === undefined) !== (values.mosquittoAclFile === undefined)) {
+    problems.push(`${CENTRAL_KEYS.mosquittoPasswordFile.env} and ${CENTRAL_KEYS.mosquittoAclFile.env} go together: set both or neither`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as unknown as CentralConfig;
@@ -135,7 +166,10 @@ function readConfigFile(path: string): Record<string, unknown> {
 
 /** The configuration reference, as printed by `--help` and copied into the README. */
 export function describeKeys(): string {
-  return Object.entries(CENTRAL_KEYS)
-    .map(([key, s]) => `  ${key.padEnd(13)} ${s.env.padEnd(19)} ${s.flag.padEnd(17)} ${'default' in s ? String(s.default).padEnd(10) : '(none)'.padEnd(10)} ${s.description}`)
+  const entries = Object.entries(CENTRAL_KEYS);
+  const width = (pick: (key: string, s: KeySpec) => string) => Math.max(...entries.map(([k, s]) => pick(k, s).length));
+  const [k, e, f] = [width((key) => key), width((_, s) => s.env), width((_, s) => s.flag)];
+  return entries
+    .map(([key, s]) => `  ${key.padEnd(k)} ${s.env.padEnd(e)} ${s.flag.padEnd(f)} ${'default' in s ? String(s.default).padEnd(10) : '(none)'.padEnd(10)} ${s.description}`)
     .join('\n');
 }

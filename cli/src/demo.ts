@@ -8,6 +8,7 @@ import { isPwError, type Valuation } from '@pledgewatch/common';
 import { createWarehouse, DEMO, DEMO_COMMODITIES, DEMO_PLEDGES, DEMO_SCENARIO, DEMO_ZONES, runScenario, startPriceFeed } from '@pledgewatch/simulators';
 import type { StateStore } from '@pledgewatch/store';
 import type { Logger } from 'pino';
+import type { MosquittoFiles } from '@pledgewatch/ingest';
 import { createApiKey, createMqttAccount } from './provision.ts';
 
 interface DemoCredentials {
@@ -16,14 +17,17 @@ interface DemoCredentials {
   feedPassword: string;
 }
 
-/** Credentials are shown once at creation, so the simulator keeps its own beside the data it made. */
-async function demoCredentials(store: StateStore, dataDir: string): Promise<DemoCredentials> {
+/**
+ * Credentials are shown once at creation, so the simulator keeps its own beside the data it made.
+ * With `mosquitto`, the accounts go into Mosquitto's password and ACL files as well.
+ */
+export async function demoCredentials(store: StateStore, dataDir: string, mosquitto?: MosquittoFiles): Promise<DemoCredentials> {
   const file = join(dataDir, 'simulator.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
   try {
     const creds: DemoCredentials = {
-      gatewayPassword: await createMqttAccount(store, DEMO.gatewayId, 'gateway', DEMO.siteId),
-      feedPassword: await createMqttAccount(store, DEMO.feedId, 'feed', null),
+      gatewayPassword: await createMqttAccount(store, DEMO.gatewayId, 'gateway', DEMO.siteId, { mosquitto }),
+      feedPassword: await createMqttAccount(store, DEMO.feedId, 'feed', null, { mosquitto }),
       apiKey: await createApiKey(store, DEMO.tenant),
     };
     mkdirSync(dataDir, { recursive: true });
@@ -105,8 +109,9 @@ export async function runDemoWorld(opts: {
   logger: Logger;
   out: (text: string) => void;
   tableEveryMs?: number;
+  mosquitto?: MosquittoFiles;
 }): Promise<DemoRun> {
-  const creds = await demoCredentials(opts.store, opts.dataDir);
+  const creds = await demoCredentials(opts.store, opts.dataDir, opts.mosquitto);
   await registerPledges(opts.apiUrl, creds.apiKey);
   const warehouse = createWarehouse({
     gatewayId: DEMO.gatewayId,

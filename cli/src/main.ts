@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isPwError } from '@pledgewatch/common';
 import { ConfigError } from './config.ts';
 import { registerCentralCommands } from './commands/central.ts';
+import { registerBrokerCommands } from './commands/broker.ts';
 import { registerEdgeCommands } from './commands/edge.ts';
 import { registerSimulateCommands } from './commands/simulate.ts';
 
@@ -12,6 +13,7 @@ const program = new Command('pledgewatch')
   .exitOverride();
 
 registerCentralCommands(program);
+registerBrokerCommands(program);
 registerEdgeCommands(program);
 registerSimulateCommands(program);
 

@@ -15,6 +15,7 @@ export const ERRORS = {
   UNKNOWN_SITE: { status: 422, title: 'No gateway is registered at this site', retry: false },
   WEBHOOK_URL_REFUSED: { status: 422, title: 'This webhook URL may not be called', retry: false },
   PRICE_OUT_OF_ORDER: { status: 409, title: 'A newer price is already recorded', retry: false },
+  ALERT_RESOLVED: { status: 409, title: 'The alert is already resolved', retry: false },
   NOT_READY: { status: 503, title: 'Service not ready', retry: true },
   INTERNAL: { status: 500, title: 'Internal error', retry: true },
 } as const satisfies Record<string, { status: number; title: string; retry: boolean }>;

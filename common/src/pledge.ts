@@ -1,5 +1,6 @@
 /** The pledge as a lender registers it (CONTRACT.md §3) and the domain types around it. */
 import { Type, type Static } from 'typebox';
+import { Geofence } from './geo.ts';
 import { Epc, Id } from './ids.ts';
 
 const Ratio = Type.Number({ minimum: 0, maximum: 1 });
@@ -14,6 +15,15 @@ export const Loan = Type.Object({
 export const Limits = Type.Object({ warnLtv: PositiveLtv, marginCallLtv: PositiveLtv, liquidationLtv: PositiveLtv });
 const Range = Type.Object({ min: Type.Optional(Type.Number()), max: Type.Optional(Type.Number()) });
 export const StorageSpec = Type.Object({ temperature: Type.Optional(Range), humidity: Type.Optional(Range) });
+/** Per-pledge overrides of the alert rules' settings. */
+export const PledgeRules = Type.Object(
+  {
+    confirmationDelayS: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 86_400, description: 'how long a quantity loss must last before it is an alert (default 120)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export const PledgeRegistration = Type.Object(
   {
@@ -23,13 +33,18 @@ export const PledgeRegistration = Type.Object(
     zones: Type.Array(Id, { minItems: 1, maxItems: 256 }),
     commodity: Id,
     unit: Type.String({ minLength: 1, maxLength: 16 }),
-    items: Type.Array(PledgeItem, { minItems: 1, maxItems: 100_000 }),
+    // Tagged goods list their items; bulk goods (grain, ore) give a quantity and the scales that weigh it.
+    items: Type.Optional(Type.Array(PledgeItem, { maxItems: 100_000 })),
+    quantity: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'bulk quantity, for pledges without items' })),
     scales: Type.Optional(Type.Array(ScaleRef, { maxItems: 256 })),
     loan: Loan,
     haircut: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
     limits: Limits,
     quantityTolerance: Type.Optional(Ratio),
     storage: Type.Optional(StorageSpec),
+    geofence: Type.Optional(Geofence),
+    trackers: Type.Optional(Type.Array(Id, { maxItems: 256, description: 'GPS trackers on the goods, kept inside the geofence' })),
+    rules: Type.Optional(PledgeRules),
   },
   { additionalProperties: false },
 );
@@ -39,8 +54,9 @@ export type LimitsT = Static<typeof Limits>;
 
 export const DEFAULT_QUANTITY_TOLERANCE = 0.02;
 
-export interface Pledge extends PledgeRegistrationBody {
+export interface Pledge extends Omit<PledgeRegistrationBody, 'items'> {
   tenant: string;
+  items: PledgeItemT[];
   scales: Static<typeof ScaleRef>[];
   quantityTolerance: number;
   createdAt: string;
@@ -97,8 +113,18 @@ export function checkPledgeTerms(body: PledgeRegistrationBody): { path: string; 
   if (!(marginCallLtv < liquidationLtv)) {
     errors.push({ path: '/limits/marginCallLtv', reason: 'must be below liquidationLtv' });
   }
+  const items = body.items ?? [];
+  if (items.length === 0) {
+    if (body.quantity === undefined) errors.push({ path: '/items', reason: 'a pledge needs items, or a bulk quantity with scales' });
+    else if ((body.scales ?? []).length === 0) errors.push({ path: '/scales', reason: 'a bulk pledge needs at least one scale' });
+  } else if (body.quantity !== undefined) {
+    errors.push({ path: '/quantity', reason: 'only for pledges without items (the items carry their quantities)' });
+  }
+  if ((body.trackers ?? []).length > 0 && body.geofence === undefined) {
+    errors.push({ path: '/geofence', reason: 'trackers need a geofence to be kept in' });
+  }
   const seen = new Set<string>();
-  body.items.forEach((item, i) => {
+  items.forEach((item, i) => {
     const epc = item.epc.toUpperCase();
     if (seen.has(epc)) errors.push({ path: `/items/${i}/epc`, reason: `duplicate EPC ${epc}` });
     seen.add(epc);

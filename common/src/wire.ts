@@ -15,7 +15,9 @@ export const SENSOR_UNITS: Record<SensorKind, string> = {
 export const CAMERA_KINDS = ['damage', 'intrusion', 'obstruction', 'tamper', 'motion'] as const;
 export type CameraKind = (typeof CAMERA_KINDS)[number];
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+// Unsafe only restates the static type: a union over a mapped array is `never` to Static<>, which
+// made the `kind` of a reading or camera event unassignable. The schema itself is unchanged.
+const literals = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>(Type.Union(values.map((v) => Type.Literal(v))));
 
 // ---- §1 local MQTT payloads (devices → edge agent) ----
 export const SensorPayload = Type.Object({ value: Type.Number(), at: Type.Optional(Time) });
@@ -41,6 +43,8 @@ export const TagArrived = Type.Object({
   readerId: Id,
   antenna: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   rssi: Type.Optional(Type.Number()),
+  // Loose on purpose: a malformed optional URI must not make ingest drop the arrival it rides on.
+  epcUri: Type.Optional(Type.String({ pattern: '^urn:epc:[!-~]+$', maxLength: 256, description: 'EPC tag URI, when the gateway decoded the EPC' })),
 });
 export const TagDeparted = Type.Object({
   type: Type.Literal('tag.departed'),

@@ -21,6 +21,14 @@ describe('validateBatch', () => {
     expect(result.ok && result.value.rejected).toEqual([]);
   });
 
+  it('takes an optional EPC URI on tag.arrived, and names a malformed one', () => {
+    const arrived = { type: 'tag.arrived', at, epc: '3074257BF7194E4000001A85', zone: 'A1', readerId: 'r1' };
+    const result = validateBatch(envelope([{ ...arrived, epcUri: 'urn:epc:tag:sgtin-96:3.0614141.812345.6789' }, { ...arrived, epcUri: 'sgtin 3' }]));
+    if (!result.ok) throw new Error('envelope should pass');
+    expect(result.value.batch.events).toHaveLength(1);
+    expect(result.value.rejected.map((r) => r.errors[0]?.path)).toEqual(['/events/1/epcUri']);
+  });
+
   it('names the JSON path and reason of a bad envelope', () => {
     const result = validateBatch({ ...envelope([]), seq: -1 });
     expect(result.ok).toBe(false);

@@ -6,7 +6,17 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Epc, Id, PwError, describeErrors, listSchemaErrors, type FieldError } from '@pledgewatch/common';
+import { LocalBrokerSchema, localBrokerErrors, resolveLocalBroker, type LocalBrokerConfig } from './local-broker/config.ts';
+import { MetricsSettingsSchema, resolveMetricsSettings, type MetricsSettings } from './metrics-server.ts';
 import { LLRP_DEFAULTS, LlrpSettingsSchema, llrpSettingsErrors, resolveLlrpSettings, type LlrpSettingsConfig, type LlrpSettingsInput } from './readers/llrp/settings.ts';
+import {
+  SERIAL_DEFAULTS,
+  SerialSettingsSchema,
+  resolveSerialSettings,
+  serialSettingsErrors,
+  type SerialSettingsConfig,
+  type SerialSettingsInput,
+} from './readers/serial/settings.ts';
 
 /** Every default of the config file, in one place; the schema repeats them as `default` for docs. */
 export const EDGE_DEFAULTS = {
@@ -16,10 +26,11 @@ export const EDGE_DEFAULTS = {
   outbox: { maxBytes: 256 * 1024 * 1024, maxAgeS: 7 * 24 * 3600 },
   simulated: { roundMs: 1000, missProbability: 0.1 },
   llrp: LLRP_DEFAULTS,
+  serial: SERIAL_DEFAULTS,
 } as const;
 
 /** Reader driver kinds; LLRP and serial adapters add theirs here. */
-export const READER_DRIVERS = ['simulated', 'llrp'] as const;
+export const READER_DRIVERS = ['simulated', 'llrp', 'serial'] as const;
 export type ReaderDriverKind = (typeof READER_DRIVERS)[number];
 
 const MAX_ANTENNA = 65535;
@@ -49,10 +60,11 @@ const ReaderSchema = Type.Object(
   {
     id: Id,
     // Spelled out, not READER_DRIVERS.map(): Static<> of a union over a mapped array is never.
-    driver: Type.Union([Type.Literal(READER_DRIVERS[0]), Type.Literal(READER_DRIVERS[1])]),
+    driver: Type.Union([Type.Literal(READER_DRIVERS[0]), Type.Literal(READER_DRIVERS[1]), Type.Literal(READER_DRIVERS[2])]),
     antennas: Type.Record(ANTENNA_KEY, Id, { ...antennaKeyed, minProperties: 1, description: 'antenna number → zone' }),
     simulated: Type.Optional(SimulatedSettings),
     llrp: Type.Optional(LlrpSettingsSchema),
+    serial: Type.Optional(SerialSettingsSchema),
   },
   closed,
 );
@@ -111,6 +123,8 @@ export const EdgeConfigSchema = Type.Object(
       ),
     ),
     readers: Type.Array(ReaderSchema, { maxItems: 64 }),
+    localBroker: Type.Optional(LocalBrokerSchema),
+    metrics: Type.Optional(MetricsSettingsSchema),
   },
   closed,
 );
@@ -124,7 +138,7 @@ export interface SimulatedSettingsConfig {
 }
 
 /** One reader: a union on `driver`, each kind with its own settings block. */
-export type ReaderConfig = SimulatedReaderConfig | LlrpReaderConfig;
+export type ReaderConfig = SimulatedReaderConfig | LlrpReaderConfig | SerialReaderConfig;
 
 interface ReaderConfigBase {
   readonly id: string;
@@ -140,6 +154,11 @@ export interface SimulatedReaderConfig extends ReaderConfigBase {
 export interface LlrpReaderConfig extends ReaderConfigBase {
   readonly driver: 'llrp';
   readonly llrp: LlrpSettingsConfig;
+}
+
+export interface SerialReaderConfig extends ReaderConfigBase {
+  readonly driver: 'serial';
+  readonly serial: SerialSettingsConfig;
 }
 
 /** The validated config with every default filled in; deep-frozen. */
@@ -159,6 +178,10 @@ export interface EdgeConfig {
   readonly presence: { readonly absenceTimeoutS: number; readonly snapshotIntervalS: number };
   readonly outbox: { readonly maxBytes: number; readonly maxAgeS: number };
   readonly readers: readonly ReaderConfig[];
+  /** The gateway's MQTT broker for sensors, trackers and cameras; none when absent. */
+  readonly localBroker?: LocalBrokerConfig;
+  /** The HTTP endpoint of /metrics and /healthz; none when absent. */
+  readonly metrics?: MetricsSettings;
 }
 
 const validator = Compile(EdgeConfigSchema);
@@ -207,6 +230,7 @@ function semanticErrors(c: EdgeConfigInput): FieldError[] {
   const seen = new Set<string>();
   const absenceMs = (c.presence?.absenceTimeoutS ?? EDGE_DEFAULTS.presence.absenceTimeoutS) * 1000;
   errors.push(...tlsErrors(c.uplink));
+  errors.push(...localBrokerErrors(c.localBroker, { uplinkUrl: c.uplink.url, metricsPort: c.metrics?.port }));
   c.readers.forEach((r, i) => {
     const at = `/readers/${i}`;
     if (seen.has(r.id)) errors.push({ path: `${at}/id`, reason: `duplicate reader id "${r.id}"` });
@@ -226,6 +250,7 @@ function semanticErrors(c: EdgeConfigInput): FieldError[] {
       errors.push({ path: `${at}/simulated/roundMs`, reason: `must be shorter than presence.absenceTimeoutS (${absenceMs} ms)` });
     }
     errors.push(...llrpSettingsErrors(r, at, absenceMs));
+    errors.push(...serialSettingsErrors(r, at, absenceMs));
   });
   return errors;
 }
@@ -265,10 +290,13 @@ function resolve(c: EdgeConfigInput): EdgeConfig {
       maxBytes: c.outbox?.maxBytes ?? d.outbox.maxBytes,
       maxAgeS: c.outbox?.maxAgeS ?? d.outbox.maxAgeS,
     },
+    ...(c.localBroker === undefined ? {} : { localBroker: resolveLocalBroker(c.localBroker) }),
+    ...(c.metrics === undefined ? {} : { metrics: resolveMetricsSettings(c.metrics) }),
     readers: c.readers.map((r): ReaderConfig => {
       const base = { id: r.id, antennas: { ...r.antennas } };
       // semanticErrors has made sure an llrp reader has its llrp block
       if (r.driver === 'llrp') return { ...base, driver: 'llrp', llrp: resolveLlrpSettings(r.llrp as LlrpSettingsInput) };
+      if (r.driver === 'serial') return { ...base, driver: 'serial', serial: resolveSerialSettings(r.serial as SerialSettingsInput) };
       return {
         ...base,
         driver: 'simulated',

@@ -6,8 +6,13 @@
  * connected and completing rounds. A reader that is down leaves its zones unknown, never empty
  * (DESIGN.md "RFID is noisy"), so its tags neither depart while it is down nor right after it
  * returns: a reconnect gives every tag a fresh full timeout.
+ *
+ * The present tags outlive the process through restore() and saveChanges() (the agent keeps them in
+ * edge.db). Restored tags belong to readers that are not connected yet, so the time the agent was
+ * down counts like time a reader is down: their timeouts start afresh once the reader is back.
  */
 import { EPC_PATTERN, isoTime, normaliseEpc, type Clock, type Timer, type UplinkEvent } from '@pledgewatch/common';
+import { EpcUriCache } from './epc.ts';
 import { TypedEmitter } from './events.ts';
 import type { ReaderConnection, RoundDone, TagRead } from './readers/driver.ts';
 
@@ -22,6 +27,8 @@ export interface PresenceOptions {
   absenceTimeoutMs: number;
   snapshotIntervalMs: number;
   clock: Clock;
+  /** Tag URI of an upper-case hex EPC for tag.arrived (default: a bounded epc-tds cache). */
+  epcUris?: { uri(epc: string): string | undefined };
 }
 
 /** A read presence cannot place; the agent logs and counts these. */
@@ -37,6 +44,21 @@ export interface ReaderHealth {
   connected: boolean;
   /** epoch ms of the last read, null before the first */
   lastReadAt: number | null;
+}
+
+/** A present tag as it is saved across restarts. */
+export interface PresenceRecord {
+  epc: string;
+  readerId: string;
+  zone: string;
+  /** epoch ms */
+  lastSeenAt: number;
+}
+
+/** What changed since the last save: tags to write, tags gone. */
+export interface PresenceChanges {
+  present: PresenceRecord[];
+  gone: string[];
 }
 
 export interface PresenceEvents {
@@ -74,6 +96,9 @@ export class PresenceTracker extends TypedEmitter<PresenceEvents> {
   private readonly snapshotIntervalMs: number;
   private readonly readers = new Map<string, ReaderState>();
   private readonly tags = new Map<string, TagState>();
+  /** EPCs whose state changed since the last save; thousands of reads of one tag make one entry. */
+  private readonly changed = new Set<string>();
+  private readonly epcUris: { uri(epc: string): string | undefined };
   private snapshotTimer: Timer | null = null;
 
   constructor(options: PresenceOptions) {
@@ -81,6 +106,7 @@ export class PresenceTracker extends TypedEmitter<PresenceEvents> {
     this.clock = options.clock;
     this.absenceTimeoutMs = options.absenceTimeoutMs;
     this.snapshotIntervalMs = options.snapshotIntervalMs;
+    this.epcUris = options.epcUris ?? new EpcUriCache();
     for (const r of options.readers) {
       const zoneOf = new Map(Object.entries(r.antennas).map(([antenna, zone]) => [Number(antenna), zone] as const));
       this.readers.set(r.id, {
@@ -106,6 +132,45 @@ export class PresenceTracker extends TypedEmitter<PresenceEvents> {
     this.snapshotTimer = null;
   }
 
+  /**
+   * Takes back the tags present when the agent last saved, before start(). A tag of a reader no
+   * longer in the config is left out (and forgotten at the next save): nothing could time it.
+   */
+  restore(records: readonly PresenceRecord[]): { restored: number; skipped: number } {
+    let restored = 0;
+    for (const record of records) {
+      const reader = this.readers.get(record.readerId);
+      const epc = normaliseEpc(record.epc);
+      if (reader === undefined || !EPC_REGEX.test(epc)) {
+        this.changed.add(record.epc);
+        continue;
+      }
+      this.tags.set(epc, { epc, readerId: reader.id, zone: record.zone, lastSeenAt: record.lastSeenAt, seenMark: reader.healthyMs });
+      reader.epcs.add(epc);
+      restored++;
+    }
+    return { restored, skipped: records.length - restored };
+  }
+
+  /** Hands what changed since the last successful save to `save`; kept for the next try if it throws. */
+  saveChanges(save: (changes: PresenceChanges) => void): number {
+    if (this.changed.size === 0) return 0;
+    const changes: PresenceChanges = { present: [], gone: [] };
+    for (const epc of this.changed) {
+      const tag = this.tags.get(epc);
+      if (tag === undefined) changes.gone.push(epc);
+      else changes.present.push({ epc, readerId: tag.readerId, zone: tag.zone, lastSeenAt: tag.lastSeenAt });
+    }
+    save(changes);
+    this.changed.clear();
+    return changes.present.length + changes.gone.length;
+  }
+
+  /** Tags present now, those of disconnected readers included. */
+  get size(): number {
+    return this.tags.size;
+  }
+
   read(readerId: string, read: TagRead): void {
     const reader = this.readers.get(readerId);
     const zone = reader?.zoneOf.get(read.antenna);
@@ -116,11 +181,13 @@ export class PresenceTracker extends TypedEmitter<PresenceEvents> {
       return;
     }
     reader.lastReadAt = read.at;
+    this.changed.add(epc);
     const at = isoTime(read.at);
     const tag = this.tags.get(epc);
     if (tag === undefined) {
       this.tags.set(epc, { epc, readerId, zone, lastSeenAt: read.at, seenMark: this.healthyNow(reader) });
       reader.epcs.add(epc);
+      const epcUri = this.epcUris.uri(epc);
       this.emit('event', {
         type: 'tag.arrived',
         at,
@@ -129,6 +196,7 @@ export class PresenceTracker extends TypedEmitter<PresenceEvents> {
         readerId,
         antenna: read.antenna,
         ...(read.rssi === undefined ? {} : { rssi: read.rssi }),
+        ...(epcUri === undefined ? {} : { epcUri }),
       });
       return;
     }
@@ -219,6 +287,7 @@ export class PresenceTracker extends TypedEmitter<PresenceEvents> {
   private depart(reader: ReaderState, tag: TagState, now: number): void {
     this.tags.delete(tag.epc);
     reader.epcs.delete(tag.epc);
+    this.changed.add(tag.epc);
     this.emit('event', {
       type: 'tag.departed',
       at: isoTime(now),

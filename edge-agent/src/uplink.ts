@@ -73,6 +73,9 @@ export class Uplink extends TypedEmitter<UplinkEvents> {
       username: uplink.username,
       password: uplink.password,
       reconnectPeriod: 1000,
+      // mqtt-packet's write cache is 65,536 pre-built Buffers (~6 MB of heap) to save allocating a
+      // 2-byte packet id; a gateway sends a few batches a second and is short of memory, not time.
+      writeCache: false,
       will: this.will(),
     };
     const client = mqtt.connect(uplink.url, clientOptions);

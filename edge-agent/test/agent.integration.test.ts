@@ -144,7 +144,17 @@ describe('edge agent over a real broker', () => {
     await waitFor(() => batches().length > seen, 5000, 'batches after restart');
     const after = batches().slice(seen).map((b) => b.seq);
     expect(after[0]).toBeGreaterThan(lastSeq);
-    // the restarted agent knows nothing of the tags: they arrive again
-    await waitFor(() => batches().slice(seen).some((b) => b.events.some((e) => e.type === 'tag.arrived')), 5000, 'arrivals after restart');
+    // the restarted agent remembers the tags present at its stop: they do not arrive again
+    const arrivedBefore = new Set(batches().slice(0, seen).flatMap((b) => b.events.flatMap((e) => (e.type === 'tag.arrived' ? [e.epc] : []))));
+    expect(arrivedBefore.size).toBeGreaterThan(0);
+    const snapshotAfter = (zone: string) =>
+      batches()
+        .slice(seen)
+        .some((b) => b.events.some((e) => e.type === 'inventory.snapshot' && e.zone === zone));
+    await waitFor(() => snapshotAfter('A1') && snapshotAfter('A2'), 5000, 'snapshots after restart');
+    const arrivedAgain = batches()
+      .slice(seen)
+      .flatMap((b) => b.events.flatMap((e) => (e.type === 'tag.arrived' && arrivedBefore.has(e.epc) ? [e.epc] : [])));
+    expect(arrivedAgain).toEqual([]);
   });
 });

@@ -90,7 +90,7 @@ describe('edge config', () => {
     // more than TypeBox's default cap of 8 errors: every mistake is listed at once
     expect(errors).toHaveLength(11);
     expect(errors.find((e) => e.path === '/dataDir')?.reason).toBe('required');
-    expect(errors.find((e) => e.path === '/readers/0/driver')?.reason).toBe('must be "simulated" or must be "llrp"');
+    expect(errors.find((e) => e.path === '/readers/0/driver')?.reason).toBe('must be "simulated" or must be "llrp" or must be "serial"');
     expect(errors.find((e) => e.path === '/readers/0/antennas/zero')?.reason).toBe('key must be an antenna number 1..65535');
     expect(errors.find((e) => e.path === '/heartbeatIntervalS')?.reason).toMatch(/> 0/);
   });

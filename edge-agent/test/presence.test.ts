@@ -40,11 +40,20 @@ function setup() {
 }
 
 describe('presence', () => {
-  it('reports a first read as tag.arrived with antenna, rssi and upper-case EPC', () => {
+  it('reports a first read as tag.arrived with antenna, rssi, upper-case EPC and its tag URI', () => {
     const { read, take } = setup();
     read(EPC1, 2, 'r1', -61.5);
+    const epcUri = 'urn:epc:tag:sgtin-96:1.0614141.812345.6789';
     expect(take()).toEqual([
-      { type: 'tag.arrived', at: '2026-11-28T20:00:00.000Z', epc: EPC1_UP, zone: 'A1', readerId: 'r1', antenna: 2, rssi: -61.5 },
+      { type: 'tag.arrived', at: '2026-11-28T20:00:00.000Z', epc: EPC1_UP, zone: 'A1', readerId: 'r1', antenna: 2, rssi: -61.5, epcUri },
+    ]);
+  });
+
+  it('leaves epcUri out for an EPC of no decoded scheme', () => {
+    const { read, take } = setup();
+    read('E2801160600002054CC2096F');
+    expect(take()).toEqual([
+      { type: 'tag.arrived', at: '2026-11-28T20:00:00.000Z', epc: 'E2801160600002054CC2096F', zone: 'A1', readerId: 'r1', antenna: 1 },
     ]);
   });
 

@@ -5,6 +5,7 @@
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { redactUrl } from '@pledgewatch/common';
 
 export interface InboundMessage {
   topic: string;
@@ -29,7 +30,7 @@ export interface MqttConnectionOptions {
 }
 
 export function mqttConnection(opts: MqttConnectionOptions): BrokerConnection {
-  const log = opts.logger.child({ component: 'mqtt-in', url: opts.url });
+  const log = opts.logger.child({ component: 'mqtt-in', url: redactUrl(opts.url) });
   let client: MqttClient | undefined;
   return {
     async start(handler) {
@@ -58,9 +59,14 @@ export function mqttConnection(opts: MqttConnectionOptions): BrokerConnection {
       };
       c.on('connect', (connack) => {
         log.info({ sessionPresent: connack.sessionPresent }, 'connected to broker');
+        // With a session kept by the broker (clean: false), the subscriptions and whatever queued for
+        // them while ingest was away are still there; subscribing again would replay retained statuses.
         if (!connack.sessionPresent) {
-          c.subscribe(opts.topics, { qos: 1 }, (err) => {
-            if (err) log.error({ err }, 'subscribe failed');
+          c.subscribe(opts.topics, { qos: 1 }, (err, granted) => {
+            if (err) return log.error({ err }, 'subscribe failed');
+            // 128 = refused: an external broker's ACL does not let this account read the topic.
+            const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+            if (refused.length > 0) log.error({ refused }, 'broker refused subscriptions: the ingest account needs read access to pw/v1/#');
           });
         }
       });

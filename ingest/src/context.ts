@@ -2,6 +2,7 @@ import type { Clock, FieldError } from '@pledgewatch/common';
 import { describeErrors, isoTime, pledgeQuantities } from '@pledgewatch/common';
 import type { SeriesPoint, SeriesStore, StateStore } from '@pledgewatch/store';
 import type { Logger } from 'pino';
+import type { AlertEngine } from './alerts/engine.ts';
 import type { Checkpointer } from './checkpointer.ts';
 import type { GatewayInfo, LiveState } from './domain/live-state.ts';
 import type { IngestMetrics, RejectReason } from './metrics.ts';
@@ -19,6 +20,7 @@ export class IngestContext {
     readonly log: Logger,
     readonly metrics: IngestMetrics,
     readonly checkpointer: Checkpointer,
+    readonly alerts: AlertEngine,
   ) {}
 
   /** Logs and counts a refused message or event; nothing else changes. */
@@ -59,7 +61,7 @@ export class IngestContext {
     for (const id of pledgeIds) {
       const pledge = this.live.pledges.get(id);
       if (pledge === undefined) continue;
-      const q = pledgeQuantities(pledge, (epc) => this.live.tags.get(epc), this.live.readerIsUp);
+      const q = pledgeQuantities(pledge, (epc) => this.live.tags.get(epc), this.live.readerIsUp, this.live.releasedOf(id));
       points.push({ measurement: 'pledge_quantity', tags: { pledgeId: id }, fields: { ...q }, time });
     }
     return points;

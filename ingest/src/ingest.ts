@@ -7,6 +7,8 @@ import { isoTime, systemClock, type Clock } from '@pledgewatch/common';
 import type { SeriesStore, StateStore } from '@pledgewatch/store';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { AlertEngine } from './alerts/engine.ts';
+import { alertMetrics } from './alerts/metrics.ts';
 import type { BrokerConnection } from './connection.ts';
 import { IngestContext } from './context.ts';
 import { LiveState } from './domain/live-state.ts';
@@ -14,6 +16,7 @@ import { Checkpointer } from './checkpointer.ts';
 import { replayBatch } from './handlers/events.ts';
 import { dispatch } from './handlers/index.ts';
 import { ingestMetrics } from './metrics.ts';
+import { ruleConfig, type RuleSettingsT } from './rules/config.ts';
 
 export interface IngestOptions {
   store: StateStore;
@@ -26,12 +29,16 @@ export interface IngestOptions {
   pledgeRefreshMs?: number;
   /** How often changed tag and reader state is written to the state store's tables (and quantities sampled). */
   checkpointMs?: number;
+  /** Settings of the alert rules (seconds; see rules/config.ts for every key and its default). */
+  rules?: RuleSettingsT;
 }
 
 export interface Ingest {
   start(): Promise<void>;
   /** Picks up pledges registered or changed since the last look (also runs on a timer). */
   refreshPledges(): Promise<void>;
+  /** Runs the rules' timers now (confirmation delays, holds, silence), as the tick does. */
+  runRules(): Promise<void>;
   isConnected(): boolean;
   stop(): Promise<void>;
 }
@@ -41,8 +48,19 @@ export function createIngest(opts: IngestOptions): Ingest {
   const log = opts.logger.child({ component: 'ingest' });
   const live = new LiveState();
   const checkpointer = new Checkpointer(opts.store, log);
-  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry), checkpointer);
+  // A wrong rule setting stops ingest here, at start, naming the key.
+  const rules = ruleConfig(opts.rules ?? {});
+  const alerts: AlertEngine = new AlertEngine({
+    store: opts.store,
+    live,
+    clock,
+    log: log.child({ component: 'alerts' }),
+    metrics: alertMetrics(opts.registry, () => alerts.openCounts()),
+    config: rules,
+  });
+  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry), checkpointer, alerts);
   let pledgesSeenUntil = '1970-01-01T00:00:00.000Z';
+  let releasesSeenUntil = '1970-01-01T00:00:00.000Z';
   let refreshing: Promise<void> = Promise.resolve();
   const timers: { cancel(): void }[] = [];
 
@@ -50,12 +68,22 @@ export function createIngest(opts: IngestOptions): Ingest {
   // registration committed just after a poll started is still seen by the next one.
   const loadPledges = async (): Promise<void> => {
     const startedAt = clock.now();
+    // Gateways registered since start: the rules watch their sites' pledges for gaps from now on.
+    for (const g of await opts.store.listGateways()) {
+      if (!live.gateways.has(g.id)) live.gateways.set(g.id, { id: g.id, siteId: g.siteId, online: g.online });
+    }
     const changed = await opts.store.listPledgesChangedSince(pledgesSeenUntil);
     const fresh = changed.filter((p) => JSON.stringify(live.pledges.get(p.id)) !== JSON.stringify(p));
     for (const p of fresh) live.putPledge(p);
     pledgesSeenUntil = isoTime(startedAt - 5000);
     ctx.touch(fresh.map((p) => p.id));
+    // Releases the same way: the rules must honour one as soon as goods may leave under it.
+    const releases = await opts.store.listReleasesSince(releasesSeenUntil);
+    ctx.touch(releases.filter((r) => live.putRelease(r)).map((r) => r.pledgeId));
+    releasesSeenUntil = isoTime(startedAt - 5000);
   };
+
+  const runRules = (): Promise<void> => alerts.tick().catch((err: unknown) => log.error({ err }, 'rule tick failed'));
 
   /** Persists changed state, then samples the quantities it changed. */
   const checkpoint = async (): Promise<void> => {
@@ -81,14 +109,19 @@ export function createIngest(opts: IngestOptions): Ingest {
 
   return {
     async start() {
-      for (const g of await opts.store.listGateways()) live.gateways.set(g.id, { id: g.id, siteId: g.siteId, online: g.online });
+      for (const g of await opts.store.listGateways()) {
+        live.gateways.set(g.id, { id: g.id, siteId: g.siteId, online: g.online });
+        alerts.seedStatus(g.status, g.lastSeenAt);
+      }
       for (const t of await opts.store.listTags()) live.putTag(t);
       for (const r of await opts.store.listReaders()) live.putReader(r);
       await refreshPledges();
       const replayed = await replayPending();
+      await alerts.load();
       log.info({ gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size, replayed }, 'state loaded');
       timers.push(clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000));
       timers.push(clock.setInterval(() => void checkpoint(), opts.checkpointMs ?? 1000));
+      timers.push(clock.setInterval(() => void runRules(), rules.tickMs));
       await opts.connection.start(async (message) => {
         try {
           await dispatch(ctx, message);
@@ -98,11 +131,13 @@ export function createIngest(opts: IngestOptions): Ingest {
       });
     },
     refreshPledges,
+    runRules,
     isConnected: () => opts.connection.isConnected(),
     async stop() {
       for (const t of timers) t.cancel();
       await opts.connection.close();
       await refreshing;
+      await alerts.idle();
       await checkpoint();
       await opts.series.flush();
       log.info('ingest stopped');

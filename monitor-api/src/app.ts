@@ -14,6 +14,7 @@ import { authenticate } from './http/auth.ts';
 import { installHttpMetrics } from './http/metrics.ts';
 import { installOpenApi } from './http/openapi.ts';
 import { installProblemHandlers } from './http/problems.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { pledgeRoutes } from './routes/pledges.ts';
@@ -87,6 +88,7 @@ export function buildApp(opts: AppOptions): App {
       await v1.register(pledgeRoutes, deps);
       await v1.register(priceRoutes, deps);
       await v1.register(gatewayRoutes, deps);
+      await v1.register(alertRoutes, deps);
       if (opts.webhooks !== undefined) {
         await v1.register(webhookRoutes, { webhooks: opts.webhooks.store, guard: opts.webhooks.guard, clock: deps.clock });
       }

@@ -2,6 +2,17 @@ export * from './state.ts';
 export * from './series.ts';
 export { openSqliteState } from './sqlite/state.ts';
 export { openSqliteSeries } from './sqlite/series.ts';
-export { openSeriesStore, openStateStore, type SeriesStoreSpec, type StateStoreSpec } from './open.ts';
+export { openInfluxSeries, type InfluxSeriesOptions } from './influx/series.ts';
+export { parseInfluxUrl, type InfluxTarget } from './influx/url.ts';
+export { toChunks as toLineProtocol } from './influx/line.ts';
+export type { DropReason, SeriesLog, SeriesWriterMetrics } from './influx/types.ts';
+export {
+  openSeriesStore,
+  openStateStore,
+  openWebhookStore,
+  type SeriesStoreDeps,
+  type SeriesStoreSpec,
+  type StateStoreSpec,
+} from './open.ts';
 export * from './webhooks.ts';
 export { openSqliteWebhooks } from './sqlite/webhooks.ts';

@@ -3,7 +3,20 @@
  * Adapters: SQLite (embedded default, `sqlite/`), PostgreSQL (production, later). Every adapter passes
  * the same contract suite (store/test/state-contract.ts).
  */
-import type { GatewayStatusMessage, Pledge, PriceRecord, ReaderHealth, TagState, ValuationStatus } from '@pledgewatch/common';
+import type {
+  AlertChange,
+  AlertRecord,
+  AlertStatus,
+  AlertType,
+  EventRecord,
+  GatewayStatusMessage,
+  Pledge,
+  PriceRecord,
+  ReaderHealth,
+  Release,
+  TagState,
+  ValuationStatus,
+} from '@pledgewatch/common';
 
 export interface ApiKeyRecord {
   id: string;
@@ -61,6 +74,17 @@ export interface Checkpoint {
   batches: { gatewayId: string; seq: number }[];
 }
 
+/** Which alerts of a tenant to list; every given condition must hold. */
+export interface AlertFilter {
+  statuses?: readonly AlertStatus[];
+  pledgeId?: string;
+  type?: AlertType;
+  /** Alerts changed (updatedAt) at or after this time. */
+  since?: string;
+  /** Most recently changed first; at most this many (default 100). */
+  limit?: number;
+}
+
 export interface StateStore {
   readonly kind: string;
   /** Liveness of the connection (for /readyz). */
@@ -97,8 +121,11 @@ export interface StateStore {
   putPrice(price: PriceRecord): Promise<boolean>;
   getPrice(commodity: string): Promise<PriceRecord | null>;
 
-  /** Logs a batch; returns false, changing nothing, when (gatewayId, seq) was already applied. */
-  commitBatch(batch: LoggedBatch): Promise<boolean>;
+  /**
+   * Logs a batch, with the alert changes its events caused, in one transaction; returns false,
+   * changing nothing (alerts included), when (gatewayId, seq) was already applied.
+   */
+  commitBatch(batch: LoggedBatch, alerts?: readonly AlertChange[]): Promise<boolean>;
   /** Writes tag and reader state and retires the logged batches it includes, atomically. */
   checkpoint(checkpoint: Checkpoint): Promise<void>;
   /** Batches logged but not yet checkpointed, oldest first: what ingest replays at start. */
@@ -106,4 +133,31 @@ export interface StateStore {
   getTags(epcs: readonly string[]): Promise<TagState[]>;
   listTags(): Promise<TagState[]>;
   listReaders(): Promise<ReaderHealth[]>;
+
+  /**
+   * Applies alert changes and records their events, all in one transaction (see AlertChange for
+   * what each does). At most one unresolved alert exists per (pledgeId, type, subject), whoever writes.
+   */
+  applyAlertChanges(changes: readonly AlertChange[]): Promise<void>;
+  /** Unresolved alerts of every tenant, optionally of some types only: what ingest loads at start. */
+  listActiveAlerts(types?: readonly AlertType[]): Promise<AlertRecord[]>;
+  listAlerts(tenant: string, filter?: AlertFilter): Promise<AlertRecord[]>;
+  getAlert(tenant: string, id: string): Promise<AlertRecord | null>;
+  /**
+   * A person has seen the alert: open → acknowledged, recorded as alert.updated. Acknowledging an
+   * acknowledged alert changes nothing; a resolved one throws PwError `ALERT_RESOLVED`. null: no such alert.
+   */
+  acknowledgeAlert(tenant: string, id: string, at: string): Promise<AlertRecord | null>;
+  /** A person resolves the alert, recorded as alert.resolved; resolving a resolved alert changes nothing. */
+  resolveAlert(tenant: string, id: string, at: string): Promise<AlertRecord | null>;
+  /** The event outbox in commit order: events with seq > `seq`, at most `limit`. */
+  eventsAfter(seq: number, limit: number): Promise<EventRecord[]>;
+
+  /** Records a release; throws PwError `NOT_FOUND` when the tenant has no such pledge. */
+  createRelease(release: Release): Promise<void>;
+  getRelease(tenant: string, id: string): Promise<Release | null>;
+  /** A pledge's releases, oldest first. */
+  listReleases(tenant: string, pledgeId: string): Promise<Release[]>;
+  /** Releases of every tenant recorded after `since` (exclusive), oldest first: how ingest follows them. */
+  listReleasesSince(since: string): Promise<Release[]>;
 }

@@ -87,6 +87,8 @@ export interface WebhookStore {
    */
   claimDue(now: number, leaseMs: number, limit: number): Promise<Delivery[]>;
   recordAttempt(record: AttemptRecord, now: number): Promise<void>;
+  /** Ends every lease: for a dispatcher that knows it is the only one (the embedded default) at start. */
+  releaseLeases(): Promise<number>;
   /** When the earliest pending delivery falls due (ms), or null: lets the dispatcher sleep until then. */
   nextDueAt(): Promise<number | null>;
 

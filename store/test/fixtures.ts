@@ -1,5 +1,5 @@
 /** Builders for the contract suites: valid records with only the interesting fields spelled out. */
-import type { GatewayStatusMessage, Pledge, PriceRecord, ReaderHealth, TagState } from '@pledgewatch/common';
+import type { AlertRecord, GatewayStatusMessage, Pledge, PriceRecord, ReaderHealth, Release, TagState } from '@pledgewatch/common';
 import type { Checkpoint, LoggedBatch, MqttAccount } from '../src/state.ts';
 
 export const T0 = Date.parse('2026-03-01T08:00:00.000Z');
@@ -81,3 +81,25 @@ export function state(tags: TagState[], readers: ReaderHealth[] = [], batches: L
 }
 
 export const byEpc = (a: TagState, b: TagState): number => (a.epc < b.epc ? -1 : a.epc > b.epc ? 1 : 0);
+
+export function alert(a: Partial<AlertRecord> & { id: string; pledgeId: string }): AlertRecord {
+  return {
+    tenant: 'bank-a',
+    type: 'QUANTITY_LOSS',
+    subject: 'quantity',
+    severity: 'warning',
+    status: 'open',
+    openedAt: at(0),
+    updatedAt: at(0),
+    summary: '3 t of 100 t missing',
+    evidence: [{ kind: 'scale', at: at(0), sensorId: 'scale-1', expectedKg: 1000, measuredKg: 900, thresholdKg: 980 }],
+    occurrences: 1,
+    lastSeenAt: at(0),
+    latched: false,
+    ...a,
+  };
+}
+
+export function release(r: Partial<Release> & { id: string; pledgeId: string }): Release {
+  return { tenant: 'bank-a', epcs: [epc(1)], reason: 'sold to Beta Trading', createdAt: at(0), ...r };
+}

@@ -5,8 +5,9 @@
 import { PwError } from '@pledgewatch/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StateStore } from '../src/state.ts';
+import { describeStateAlertsContract } from './state-contract-alerts.ts';
 import { describeStateLiveContract } from './state-contract-live.ts';
-import { at, batch, epc, feedAccount, gatewayAccount, gatewayStatus, pledge, price, reader, state, tag } from './fixtures.ts';
+import { alert, at, batch, epc, feedAccount, gatewayAccount, gatewayStatus, pledge, price, reader, release, state, tag } from './fixtures.ts';
 
 export interface StateContractOptions {
   /**
@@ -196,6 +197,7 @@ export function describeStateStoreContract(
     });
 
     describeStateLiveContract(ctx);
+    describeStateAlertsContract(ctx);
 
     if (options.reopen !== undefined) {
       const reopen = options.reopen;
@@ -210,6 +212,8 @@ export function describeStateStoreContract(
         await ctx.store.commitBatch(batch('gw-1', 1));
         await ctx.store.commitBatch(batch('gw-1', 2));
         await ctx.store.checkpoint(state([tag(epc(1))], [reader('gw-1', 'r1', true)], [batch('gw-1', 1)]));
+        await ctx.store.applyAlertChanges([{ kind: 'open', alert: alert({ id: 'a1', pledgeId: 'p1' }) }]);
+        await ctx.store.createRelease(release({ id: 'r1', pledgeId: 'p1' }));
         await ctx.store.close();
         closed = true;
 
@@ -227,6 +231,12 @@ export function describeStateStoreContract(
         await expect(ctx.store.createPledge(pledge({ id: 'p2', epcs: [epc(1)] }))).rejects.toMatchObject({
           code: 'EPC_ALREADY_PLEDGED',
         });
+        // Alerts, their events and releases survive a restart, and the one-unresolved rule still holds.
+        expect((await ctx.store.listActiveAlerts()).map((a) => a.id)).toEqual(['a1']);
+        expect((await ctx.store.eventsAfter(0, 10)).map((e) => e.type)).toEqual(['alert.opened']);
+        expect(await ctx.store.listReleases('bank-a', 'p1')).toEqual([release({ id: 'r1', pledgeId: 'p1' })]);
+        await ctx.store.applyAlertChanges([{ kind: 'open', alert: alert({ id: 'a2', pledgeId: 'p1' }) }]);
+        expect((await ctx.store.listActiveAlerts()).map((a) => [a.id, a.occurrences])).toEqual([['a1', 2]]);
       });
     }
   });

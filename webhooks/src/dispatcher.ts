@@ -43,6 +43,11 @@ export interface DispatcherOptions {
   pollMs?: number;
   leaseMs?: number;
   timeoutMs?: number;
+  /**
+   * This is the only dispatcher on its store (the embedded default): at start, leases left by a
+   * crashed run are ended at once instead of waiting out their lease.
+   */
+  exclusive?: boolean;
 }
 
 const BATCH = 200;
@@ -85,7 +90,17 @@ export class Dispatcher {
   }
 
   start(): void {
-    this.notify();
+    if (this.opts.exclusive !== true) return this.notify();
+    this.opts.store.releaseLeases().then(
+      (n) => {
+        if (n > 0) this.log.info({ deliveries: n }, 'resuming deliveries a previous run left in flight');
+        this.notify();
+      },
+      (err: unknown) => {
+        this.log.error({ err }, 'cannot release old leases; they will expire');
+        this.notify();
+      },
+    );
   }
 
   /** Something was written to the outbox (or a delivery became due): pump now rather than at the next poll. */

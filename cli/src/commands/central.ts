@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CENTRAL_KEYS, describeKeys, loadCentralConfig, type CentralConfig, type CentralKey } from '../config.ts';
 import { openStores, startCentral } from '../central.ts';
 import { makeLogger } from '../logger.ts';
-import { createApiKey, createMqttAccount } from '../provision.ts';
+import { createApiKey, createMqttAccount, mosquittoFiles } from '../provision.ts';
 import { runUntilSignalled } from '../run.ts';
 
 /** Adds `--config FILE` and one flag per configuration key. */
@@ -62,11 +62,13 @@ export function registerCentralCommands(program: Command): void {
   const account = (kind: 'gateway' | 'feed', parent: Command, describe: string) => {
     const cmd = parent.command('create <id>').description(describe);
     if (kind === 'gateway') cmd.requiredOption('--site <site>', 'site (warehouse) the gateway stands at');
-    withCentralOptions(cmd, ['dataDir']).action(async (id: string, opts: Record<string, unknown>) => {
+    withCentralOptions(cmd, ['dataDir', 'mosquittoPasswordFile', 'mosquittoAclFile']).action(async (id: string, opts: Record<string, unknown>) => {
       const config = centralConfigFrom(opts);
+      const mosquitto = mosquittoFiles(config);
       const { store, series } = openStores(config);
       try {
-        const password = await createMqttAccount(store, id, kind, kind === 'gateway' ? (opts.site as string) : null);
+        const password = await createMqttAccount(store, id, kind, kind === 'gateway' ? (opts.site as string) : null, { mosquitto });
+        if (mosquitto !== undefined) process.stderr.write(mosquittoReloadHint(mosquitto.passwordFile));
         process.stdout.write(`MQTT username: ${id}\nMQTT password (shown once):\n${password}\n`);
       } finally {
         await series.close();
@@ -84,4 +86,9 @@ export function registerCentralCommands(program: Command): void {
     program.command('feed').description('manage price feeds'),
     'register a price feed allowed to publish pw/v1/prices/#; prints its MQTT password as the last line',
   );
+}
+
+/** Mosquitto reads its files at start and on SIGHUP only; said on stderr so stdout's last line stays the password. */
+export function mosquittoReloadHint(passwordFile: string): string {
+  return `Added to ${passwordFile} and its ACL file. Mosquitto rereads them on SIGHUP: kill -HUP $(pidof mosquitto), or docker compose kill -s SIGHUP mosquitto\n`;
 }

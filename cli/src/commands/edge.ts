@@ -24,6 +24,8 @@ export function registerEdgeCommands(program: Command): void {
     .description('check an edge configuration file and name every wrong key')
     .action((file: string) => {
       const config = loadEdgeConfig(file);
-      process.stdout.write(`${file}: OK (gateway ${config.gatewayId}, ${config.readers.length} reader(s))\n`);
+      const local = config.localBroker === undefined ? 'no local broker' : `local broker ${config.localBroker.host}:${config.localBroker.port} for ${config.localBroker.devices.length} device(s)`;
+      const metrics = config.metrics === undefined ? 'no metrics endpoint' : `metrics on http://${config.metrics.host}:${config.metrics.port}/metrics`;
+      process.stdout.write(`${file}: OK (gateway ${config.gatewayId}, ${config.readers.length} reader(s), ${local}, ${metrics})\n`);
     });
 }

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openStores, startCentral } from '../central.ts';
-import { runDemoWorld } from '../demo.ts';
+import { demoCredentials, runDemoWorld } from '../demo.ts';
 import { makeLogger } from '../logger.ts';
+import { mosquittoFiles } from '../provision.ts';
 import { runUntilSignalled } from '../run.ts';
-import { centralConfigFrom, fatalShutdown, withCentralOptions } from './central.ts';
+import { centralConfigFrom, fatalShutdown, mosquittoReloadHint, withCentralOptions } from './central.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 
@@ -15,14 +16,28 @@ export function registerSimulateCommands(program: Command): void {
     program
       .command('simulate')
       .description('run a simulated warehouse, price feed and scenario against a running central side')
-      .option('--api-url <url>', 'the central HTTP API', 'http://127.0.0.1:8080'),
-    ['dataDir', 'mqttUrl', 'logLevel'],
+      .option('--api-url <url>', 'the central HTTP API', 'http://127.0.0.1:8080')
+      .option('--setup-only', "register the demo gateway, feed and API key (and their Mosquitto entries), then exit: for a broker that must know them before it starts"),
+    ['dataDir', 'mqttUrl', 'logLevel', 'mosquittoPasswordFile', 'mosquittoAclFile'],
   ).action(async (opts: Record<string, unknown>) => {
     const config = centralConfigFrom({ logLevel: 'warn', ...opts });
     const logger = makeLogger(config.logLevel, 'stderr');
+    const mosquitto = mosquittoFiles(config);
     // Gateways and the feed are registered in the central side's data dir, as `gateway create` would.
     const { store, series } = openStores(config);
+    if (opts.setupOnly === true) {
+      try {
+        await demoCredentials(store, config.dataDir, mosquitto);
+        if (mosquitto !== undefined) process.stderr.write(mosquittoReloadHint(mosquitto.passwordFile));
+        out(`demo accounts ready in ${config.dataDir}`);
+      } finally {
+        await series.close();
+        await store.close();
+      }
+      return;
+    }
     const run = await runDemoWorld({
+      mosquitto,
       store,
       dataDir: config.dataDir,
       apiUrl: (opts.apiUrl as string).replace(/\/$/, ''),

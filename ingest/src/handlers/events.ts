@@ -21,13 +21,17 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
 
   const work = new BatchWork(ctx.live, gateway);
   for (const event of batch.events) applyEvent(work, event);
-  const fresh = await ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload });
+  // The rules look at the batch before it is live; what they decide commits with its log entry.
+  const fresh = await ctx.alerts.onBatch(work, batch.events, async (alerts) => {
+    const logged = await ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload }, alerts);
+    if (logged) commitWork(ctx, work, batch);
+    return logged;
+  });
   if (!fresh) {
     ctx.metrics.duplicates.inc();
     ctx.log.debug({ gatewayId, seq: batch.seq }, 'duplicate batch dropped');
     return;
   }
-  commitWork(ctx, work, batch);
   countEvents(ctx, batch.events);
   await ctx.writePoints(work.points);
   stop();
@@ -65,4 +69,5 @@ export function replayBatch(ctx: IngestContext, gateway: GatewayInfo, payload: B
   const work = new BatchWork(ctx.live, gateway);
   for (const event of parsed.value.batch.events) applyEvent(work, event);
   commitWork(ctx, work, parsed.value.batch);
+  ctx.alerts.replay(parsed.value.batch.events, gateway.siteId);
 }

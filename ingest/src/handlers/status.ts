@@ -22,4 +22,5 @@ export async function handleStatus(ctx: IngestContext, gatewayId: string, payloa
     ctx.log.info({ gatewayId, online: gateway.online }, gateway.online ? 'gateway online' : 'gateway offline');
     ctx.touch(ctx.live.pledgesAtSite(gateway.siteId).map((p) => p.id));
   }
+  await ctx.alerts.onStatus(status.value, gateway.siteId);
 }

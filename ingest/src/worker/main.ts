@@ -1,10 +1,12 @@
 /** Ingest's worker thread: its own stores, MQTT connection and metrics; driven by the host over messages. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSeriesStore, openStateStore } from '@pledgewatch/store';
+import { openSeriesStore, openStateStore, openWebhookStore, type StateStore } from '@pledgewatch/store';
+import { AddressGuard, Dispatcher } from '@pledgewatch/webhooks';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { mqttConnection } from '../connection.ts';
 import { createIngest } from '../ingest.ts';
+import { seriesMetrics } from '../series-metrics.ts';
 import type { FromWorker, IngestWorkerOptions, ToWorker } from './protocol.ts';
 
 const port = parentPort;
@@ -15,15 +17,31 @@ const { options } = workerData as { options: IngestWorkerOptions };
 const logger = pino({ level: options.logLevel, base: { app: 'pledgewatch', thread: 'ingest' } });
 const registry = new Registry();
 const store = openStateStore(options.state);
-const series = openSeriesStore(options.series);
+const series = openSeriesStore(options.series, { log: logger.child({ component: 'series' }), metrics: seriesMetrics(registry) });
+const webhookStore = options.webhooks === undefined ? null : openWebhookStore(options.state);
+const dispatcher =
+  webhookStore === null || options.webhooks === undefined
+    ? null
+    : new Dispatcher({
+        store: webhookStore,
+        feed: store,
+        guard: new AddressGuard({ allow: options.webhooks.allow }),
+        // One process owns a SQLite state file, so its dispatcher is the only one.
+        exclusive: options.state.kind === 'sqlite',
+        logger,
+        registry,
+        ...(options.webhooks.pollMs === undefined ? {} : { pollMs: options.webhooks.pollMs }),
+        ...(options.webhooks.concurrencyPerEndpoint === undefined ? {} : { concurrencyPerEndpoint: options.webhooks.concurrencyPerEndpoint }),
+      });
 const ingest = createIngest({
-  store,
+  store: dispatcher === null ? store : notifyOnEvents(store, () => dispatcher.notify()),
   series,
   logger,
   registry,
   connection: mqttConnection({ ...options.mqtt, logger }),
   ...(options.checkpointMs === undefined ? {} : { checkpointMs: options.checkpointMs }),
   ...(options.pledgeRefreshMs === undefined ? {} : { pledgeRefreshMs: options.pledgeRefreshMs }),
+  ...(options.rules === undefined ? {} : { rules: options.rules }),
 });
 
 let connected = false;
@@ -43,6 +61,8 @@ port.on('message', (message: ToWorker) => {
       clearInterval(watch);
       void (async () => {
         await ingest.stop();
+        await dispatcher?.stop();
+        await webhookStore?.close();
         await series.close();
         await store.close();
         send({ type: 'stopped' });
@@ -52,8 +72,27 @@ port.on('message', (message: ToWorker) => {
   }
 });
 
+/**
+ * The state store as ingest sees it, waking the dispatcher as soon as alert changes (and so outbox
+ * events) are committed: a webhook goes out in milliseconds instead of at the next poll.
+ */
+function notifyOnEvents(inner: StateStore, notify: () => void): StateStore {
+  const wrapped = Object.create(inner) as StateStore;
+  wrapped.commitBatch = async (batch, alerts) => {
+    const logged = await inner.commitBatch(batch, alerts);
+    if (logged && alerts !== undefined && alerts.length > 0) notify();
+    return logged;
+  };
+  wrapped.applyAlertChanges = async (changes) => {
+    await inner.applyAlertChanges(changes);
+    if (changes.length > 0) notify();
+  };
+  return wrapped;
+}
+
 try {
   await ingest.start();
+  dispatcher?.start();
   connected = ingest.isConnected();
   send({ type: 'connected', value: connected });
   send({ type: 'started' });

@@ -1,6 +1,7 @@
 /** Messages between the process and ingest's worker thread. */
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { SeriesStoreSpec, StateStoreSpec } from '@pledgewatch/store';
+import type { RuleSettingsT } from '../rules/config.ts';
 
 /** Everything the worker needs, as plain data (it crosses a thread boundary). */
 export interface IngestWorkerOptions {
@@ -10,6 +11,10 @@ export interface IngestWorkerOptions {
   logLevel: string;
   checkpointMs?: number;
   pledgeRefreshMs?: number;
+  /** Alert rule settings, in seconds (see rules/config.ts). */
+  rules?: RuleSettingsT;
+  /** Deliver the event outbox to webhook endpoints from this thread (where the events are made). */
+  webhooks?: { allow: string[]; pollMs?: number; concurrencyPerEndpoint?: number };
 }
 
 export type Metrics = MetricObjectWithValues<MetricValue<string>>[];

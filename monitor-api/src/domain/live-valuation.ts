@@ -5,6 +5,7 @@
 import {
   pledgeQuantities,
   readerAvailability,
+  releasedGoods,
   valuePledge,
   type Pledge,
   type ReaderIsUp,
@@ -14,7 +15,10 @@ import {
 import type { StateStore } from '@pledgewatch/store';
 
 /** The part of the state store a valuation reads; a caching wrapper (ingest) can stand in for it. */
-export type ValuationSource = Pick<StateStore, 'getTags' | 'listReaders' | 'listGateways' | 'getPrice' | 'getPledgeStatus'>;
+export type ValuationSource = Pick<
+  StateStore,
+  'getTags' | 'listReaders' | 'listGateways' | 'getPrice' | 'getPledgeStatus' | 'listReleases'
+>;
 
 export interface LiveValuationOptions {
   /** A price older than this is stale: shown, but nothing counts as eligible at it. */
@@ -44,14 +48,16 @@ export async function liveValuation(
   now: number,
   opts: LiveValuationOptions = {},
 ): Promise<Valuation> {
-  const [tags, readerIsUp, price, previousStatus] = await Promise.all([
+  const [tags, readerIsUp, price, previousStatus, releases] = await Promise.all([
     store.getTags(pledge.items.map((item) => item.epc)),
     opts.readerIsUp ?? loadReaderAvailability(store),
     store.getPrice(pledge.commodity),
     store.getPledgeStatus(pledge.id),
+    store.listReleases(pledge.tenant, pledge.id),
   ]);
   const tagByEpc = new Map<string, TagState>(tags.map((t) => [t.epc, t]));
-  const quantities = pledgeQuantities(pledge, (epc) => tagByEpc.get(epc), readerIsUp);
+  // Released goods are out of the pledge, as ingest's rules see it too.
+  const quantities = pledgeQuantities(pledge, (epc) => tagByEpc.get(epc), readerIsUp, releasedGoods(releases));
   return valuePledge({
     pledgeId: pledge.id,
     unit: pledge.unit,

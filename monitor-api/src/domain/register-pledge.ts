@@ -33,7 +33,7 @@ export async function registerPledge(
 export function toPledge(tenant: string, body: PledgeRegistrationBody, now: number): Pledge {
   return {
     ...body,
-    items: body.items.map((item) => ({ epc: normaliseEpc(item.epc), quantity: item.quantity })),
+    items: (body.items ?? []).map((item) => ({ epc: normaliseEpc(item.epc), quantity: item.quantity })),
     scales: body.scales ?? [],
     quantityTolerance: body.quantityTolerance ?? DEFAULT_QUANTITY_TOLERANCE,
     tenant,

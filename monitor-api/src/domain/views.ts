@@ -10,12 +10,16 @@ export function pledgeView(p: Pledge) {
     commodity: p.commodity,
     unit: p.unit,
     items: p.items,
+    ...(p.quantity === undefined ? {} : { quantity: p.quantity }),
     scales: p.scales,
     loan: p.loan,
     haircut: p.haircut,
     limits: p.limits,
     quantityTolerance: p.quantityTolerance,
     ...(p.storage === undefined ? {} : { storage: p.storage }),
+    ...(p.geofence === undefined ? {} : { geofence: p.geofence }),
+    ...(p.trackers === undefined ? {} : { trackers: p.trackers }),
+    ...(p.rules === undefined ? {} : { rules: p.rules }),
     createdAt: p.createdAt,
   };
 }

@@ -13,7 +13,7 @@ function errorTable(): string {
   return ['| code | status | title | type |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-const DESCRIPTION = `Live collateral monitoring for warehouse pledges: pledges, live valuation, prices, gateways.
+const DESCRIPTION = `Live collateral monitoring for warehouse pledges: pledges, live valuation, prices, gateways, alerts.
 
 Authenticate with \`Authorization: Bearer <api key>\`. A key belongs to one tenant (a lender) and sees only
 that tenant's pledges; another tenant's pledge answers 404, as if it did not exist.
@@ -37,6 +37,7 @@ export function installOpenApi(app: FastifyInstance): void {
         { name: 'pledges', description: 'pledge registration and live state' },
         { name: 'prices', description: 'mark-to-market prices (global market data)' },
         { name: 'gateways', description: 'warehouse gateways and reader health' },
+        { name: 'alerts', description: 'quantity loss, relocation, damage and monitoring gaps raised by the rules, with evidence' },
         { name: 'ops', description: 'health, readiness, metrics' },
       ],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'pw_… API key' } } },

@@ -2,7 +2,19 @@
  * Response and parameter schemas of the HTTP API. They feed the serializer and the OpenAPI document,
  * so every field a client sees is declared here once.
  */
-import { ERRORS, Id, PledgeRegistration, Price, ScaleRef, Time, VALUATION_STATUSES, type ErrorCode } from '@pledgewatch/common';
+import {
+  ALERT_SEVERITIES,
+  ALERT_STATUSES,
+  ALERT_TYPES,
+  ERRORS,
+  Id,
+  PledgeRegistration,
+  Price,
+  ScaleRef,
+  Time,
+  VALUATION_STATUSES,
+  type ErrorCode,
+} from '@pledgewatch/common';
 import { Type, type TSchema } from 'typebox';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -93,18 +105,35 @@ export const PledgeSummarySchema = Type.Object({
   valuation: ValuationSchema,
 });
 
-/** CONTRACT.md §3 alert; alerts are raised by ingest (a later issue), the shape is fixed already. */
+export const AlertTypeSchema = Type.Enum([...ALERT_TYPES]);
+export const AlertStatusSchema = Type.Enum([...ALERT_STATUSES]);
+
+/** One item of an alert's evidence: its kind and time, then the facts of that kind. */
+export const EvidenceSchema = Type.Object(
+  {
+    kind: Type.String({ description: 'quantities, missing-tags, relocated-tags, scale, reading, camera, position, gateway or reader' }),
+    at: Time,
+  },
+  { additionalProperties: true },
+);
+
+/** CONTRACT.md §3 alert, with the condition it is about and how often it was seen. */
 export const AlertSchema = Type.Object({
   id: Id,
   pledgeId: Id,
-  type: Type.String(),
-  severity: Type.Enum(['info', 'warning', 'critical']),
-  status: Type.Enum(['open', 'acknowledged', 'resolved']),
+  type: AlertTypeSchema,
+  subject: Type.String({ description: 'what the condition is about within the pledge: quantity, tags, zone:A1, gateway:gw-1, reader:gw-1/r1, …' }),
+  severity: Type.Enum([...ALERT_SEVERITIES]),
+  status: AlertStatusSchema,
   openedAt: Time,
   updatedAt: Time,
   resolvedAt: Type.Optional(Time),
+  resolvedBy: Type.Optional(Type.Enum(['rule', 'api'], { description: 'rule: the condition stayed clear for the hold time; api: a person' })),
+  acknowledgedAt: Type.Optional(Time),
   summary: Type.String(),
-  evidence: Type.Array(Type.Unknown()),
+  evidence: Type.Array(EvidenceSchema),
+  occurrences: Type.Integer({ minimum: 1, description: '1 at opening; +1 per return of the condition or new event behind it' }),
+  lastSeenAt: Time,
 });
 
 export const PledgeDetailSchema = Type.Object({

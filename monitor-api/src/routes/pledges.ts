@@ -1,5 +1,5 @@
 /** /v1/pledges: register, list, live state and live value of the caller's tenant's pledges. */
-import { PledgeRegistration, PwError, type Pledge } from '@pledgewatch/common';
+import { alertView, PledgeRegistration, PwError, type Pledge } from '@pledgewatch/common';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { RouteDeps } from '../deps.ts';
@@ -99,10 +99,13 @@ export const pledgeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { sto
       },
     },
     async (request) => {
-      const pledge = await ownPledge(tenantOf(request), request.params.id);
-      const valuation = await liveValuation(store, pledge, clock.now(), valuationOpts);
-      // Alerts are raised by ingest's rules, which land in a later issue; the field is part of the contract now.
-      return { ...pledgeView(pledge), valuation, openAlerts: [] };
+      const tenant = tenantOf(request);
+      const pledge = await ownPledge(tenant, request.params.id);
+      const [valuation, open] = await Promise.all([
+        liveValuation(store, pledge, clock.now(), valuationOpts),
+        store.listAlerts(tenant, { pledgeId: pledge.id, statuses: ['open', 'acknowledged'], limit: 1000 }),
+      ]);
+      return { ...pledgeView(pledge), valuation, openAlerts: open.map(alertView) };
     },
   );
 

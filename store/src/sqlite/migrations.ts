@@ -91,6 +91,47 @@ export const STATE_MIGRATIONS: readonly string[] = [
     UNIQUE (gateway_id, seq)
   );
   `,
+  `
+  -- Alerts raised by rules (and later valuation). body is the whole AlertRecord as JSON; the columns
+  -- exist to filter. Times are epoch ms so that filters do not depend on how a time was written.
+  CREATE TABLE alerts (
+    id         TEXT PRIMARY KEY,
+    tenant     TEXT NOT NULL,
+    pledge_id  TEXT NOT NULL REFERENCES pledges (id),
+    type       TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    status     TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+    opened_at  INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    body       TEXT NOT NULL
+  );
+  -- One unresolved alert per condition, whatever process or replay tries to open a second.
+  CREATE UNIQUE INDEX alerts_one_unresolved ON alerts (pledge_id, type, subject) WHERE status <> 'resolved';
+  CREATE INDEX alerts_tenant_updated ON alerts (tenant, updated_at);
+  CREATE INDEX alerts_pledge ON alerts (pledge_id, updated_at);
+
+  -- The event outbox webhooks deliver from: id is the stable webhook-id, seq the commit order.
+  CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT NOT NULL UNIQUE,
+    tenant     TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    pledge_id  TEXT NOT NULL,
+    alert_id   TEXT,
+    data       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE releases (
+    id         TEXT PRIMARY KEY,
+    tenant     TEXT NOT NULL,
+    pledge_id  TEXT NOT NULL REFERENCES pledges (id),
+    created_at INTEGER NOT NULL,
+    body       TEXT NOT NULL
+  );
+  CREATE INDEX releases_pledge ON releases (pledge_id, created_at);
+  CREATE INDEX releases_created ON releases (created_at);
+  `,
 ];
 
 export const SERIES_MIGRATIONS: readonly string[] = [

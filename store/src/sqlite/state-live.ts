@@ -1,7 +1,8 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
-import type { PriceRecord, ReaderHealth, TagState } from '@pledgewatch/common';
+import type { AlertChange, PriceRecord, ReaderHealth, TagState } from '@pledgewatch/common';
 import type { Checkpoint, LoggedBatch, StateStore } from '../state.ts';
 import { later, type Db } from './db.ts';
+import type { AlertWriter } from './state-alerts.ts';
 import { toMs } from './time.ts';
 
 type LiveOps = Pick<
@@ -30,7 +31,7 @@ interface ReaderRow {
 const TAG_CHUNK = 10;
 const TAG_COLUMNS = 'epc, gateway_id, site_id, zone, reader_id, present, last_seen_at, updated_at';
 
-export function liveOps(db: Db): LiveOps {
+export function liveOps(db: Db, writeAlerts: AlertWriter): LiveOps {
   // The WHERE on the update makes an older or equal-time price a no-op, seen as changes = 0.
   const upsertPrice = db.prepare<[string, number, string]>(
     `INSERT INTO prices (commodity, at, body) VALUES (?, ?, ?)
@@ -77,9 +78,11 @@ export function liveOps(db: Db): LiveOps {
     'SELECT gateway_id, seq, applied_at, payload FROM batch_log ORDER BY id',
   );
 
-  const commit = db.transaction((batch: LoggedBatch): boolean => {
+  // The alert changes a batch caused commit with its log entry: a crash keeps both or neither.
+  const commit = db.transaction((batch: LoggedBatch, alerts: readonly AlertChange[]): boolean => {
     if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
     logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, batch.payload);
+    writeAlerts(alerts);
     return true;
   });
   const checkpoint = db.transaction((c: Checkpoint): void => {
@@ -96,7 +99,7 @@ export function liveOps(db: Db): LiveOps {
         const body = priceOf.get(commodity);
         return body === undefined ? null : (JSON.parse(body) as PriceRecord);
       }),
-    commitBatch: (batch) => later(() => commit.immediate(batch)),
+    commitBatch: (batch, alerts = []) => later(() => commit.immediate(batch, alerts)),
     checkpoint: (c) => later(() => checkpoint.immediate(c)),
     pendingBatches: () =>
       later(() =>

@@ -1,9 +1,11 @@
 /** The embedded StateStore: one SQLite file in WAL mode, shared safely by ingest and monitor-api. */
 import type { StateStore } from '../state.ts';
 import { later, openDatabase } from './db.ts';
+import { alertOps } from './state-alerts.ts';
 import { identityOps } from './state-identities.ts';
 import { liveOps } from './state-live.ts';
 import { pledgeOps } from './state-pledges.ts';
+import { releaseOps } from './state-releases.ts';
 
 export interface SqliteStateOptions {
   /** Database file, created if missing; ':memory:' for a private in-process database. */
@@ -13,6 +15,7 @@ export interface SqliteStateOptions {
 export function openSqliteState(opts: SqliteStateOptions): StateStore {
   const db = openDatabase(opts.path, 'state');
   const ping = db.prepare('SELECT 1').pluck();
+  const { write: writeAlerts, ...alerts } = alertOps(db);
   return {
     kind: 'sqlite',
     ping: () =>
@@ -25,6 +28,8 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
       }),
     ...identityOps(db),
     ...pledgeOps(db),
-    ...liveOps(db),
+    ...liveOps(db, writeAlerts),
+    ...alerts,
+    ...releaseOps(db),
   };
 }

@@ -87,6 +87,7 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
      ORDER BY d.seq LIMIT ?`,
   );
   const lease = db.prepare<[number, string]>('UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?');
+  const unlease = db.prepare("UPDATE webhook_deliveries SET lease_until = 0 WHERE status = 'pending' AND lease_until > 0");
   const attemptsOf = db.prepare<[string], AttemptRow>('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY n');
   const insertAttempt = db.prepare<[string, number, string, number | null, number, string | null]>(
     'INSERT INTO webhook_attempts (delivery_id, n, at, status_code, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)',
@@ -157,6 +158,7 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
     fanOutCursor: () => later(() => cursor.get() ?? 0),
     claimDue: (now, leaseMs, limit) => later(() => claim.immediate(now, leaseMs, limit)),
     recordAttempt: (r, now) => later(() => record.immediate(r, now)),
+    releaseLeases: () => later(() => unlease.run().changes),
     nextDueAt: () => later(() => nextDue.get() ?? null),
     getDelivery: (tenant, endpointId, id) => later(() => nullable(deliveryOf.get(tenant, endpointId, id), withAttempts)),
     listDeliveries: (tenant, endpointId, limit) => later(() => deliveriesOf.all(tenant, endpointId, limit).map(withAttempts)),

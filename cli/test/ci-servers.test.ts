@@ -1,0 +1,81 @@
+/**
+ * Against the servers .ci/run started from the shipped deploy/ configs (skipped without them: the other
+ * suites start servers of their own): `pledgewatch` provisions a gateway into that Mosquitto's files,
+ * `pledgewatch start` runs on that Mosquitto and InfluxDB, and a gateway's status reaches the API.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { tempDir, waitFor } from '@pledgewatch/common/testing';
+import { influxDatabaseUrl } from '@pledgewatch/common/testing-servers';
+import mqtt from 'mqtt';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/pledgewatch.js', import.meta.url));
+const env = process.env;
+const shared = ['PW_TEST_MQTT_URL', 'PW_TEST_INFLUX_URL', 'PW_TEST_MOSQUITTO_PASSWORD_FILE', 'PW_TEST_MOSQUITTO_ACL_FILE', 'PW_TEST_MOSQUITTO_PID'];
+const unset = shared.filter((name) => !env[name]);
+const title = 'pledgewatch on the servers .ci/run started';
+
+describe.skipIf(unset.length > 0)(unset.length > 0 ? `${title} — SKIPPED: ${unset.join(', ')} not set (.ci/run sets them)` : title, () => {
+  it('provisions a gateway into Mosquitto, runs the central side on Mosquitto and InfluxDB, and sees the gateway', async () => {
+    const dir = tempDir('pw-ci-servers-');
+    const brokerUrl = new URL(env.PW_TEST_MQTT_URL ?? '');
+    const cliEnv = {
+      ...env,
+      PW_DATA_DIR: dir.path,
+      PW_MOSQUITTO_PASSWORD_FILE: env.PW_TEST_MOSQUITTO_PASSWORD_FILE,
+      PW_MOSQUITTO_ACL_FILE: env.PW_TEST_MOSQUITTO_ACL_FILE,
+    };
+    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: cliEnv, timeout: 30_000 });
+    const gw = cli('gateway', 'create', 'gw-ci', '--site', 'site-ci');
+    expect(gw.status).toBe(0);
+    const password = gw.stdout.trim().split('\n').at(-1) ?? '';
+    const key = cli('apikey', 'create', '--tenant', 'bank-ci').stdout.trim().split('\n').at(-1) ?? '';
+    process.kill(Number(env.PW_TEST_MOSQUITTO_PID), 'SIGHUP');
+
+    const child = spawn(process.execPath, [BIN, 'start', '--http-port', '0'], {
+      env: { ...cliEnv, PW_MQTT_URL: env.PW_TEST_MQTT_URL, PW_INFLUX_URL: influxDatabaseUrl(env.PW_TEST_INFLUX_URL ?? '') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const apiUrl = await waitFor('the API URL in the start log', () => /"apiUrl":"([^"]+)"/.exec(out)?.[1], 20_000);
+      await waitFor('ready', async () => (await fetch(`${apiUrl}/readyz`)).status === 200, 20_000);
+      // A lender sees the gateways at the sites of its pledges.
+      const pledge = {
+        id: 'PL-CI', borrower: 'CI Metals', siteId: 'site-ci', zones: ['A1'], commodity: 'copper-cathode', unit: 't',
+        items: [{ epc: '3034257BF7194E4000001A85', quantity: 2.5 }], loan: { outstanding: 1_000, currency: 'USD' }, haircut: 0.15,
+        limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 },
+      };
+      const registered = await fetch(`${apiUrl}/v1/pledges`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(pledge),
+      });
+      expect(registered.status).toBe(201);
+      const gateway = await waitFor('gw-ci accepted after SIGHUP', async () => {
+        const c = await mqtt.connectAsync(`mqtt://${brokerUrl.host}`, { username: 'gw-ci', password, reconnectPeriod: 0 });
+        return c;
+      });
+      const at = new Date().toISOString();
+      const status = { v: 1, gatewayId: 'gw-ci', online: true, at, agentVersion: 'ci', readers: [], outbox: { depth: 0, dropped: 0 } };
+      await gateway.publishAsync('pw/v1/gw/gw-ci/status', JSON.stringify(status), { qos: 1, retain: true });
+      await gateway.endAsync();
+      const seen = await waitFor('the gateway online in the API', async () => {
+        const res = await fetch(`${apiUrl}/v1/gateways/gw-ci`, { headers: { authorization: `Bearer ${key}` } });
+        const body = (await res.json()) as { online?: boolean };
+        return body.online === true && body;
+      });
+      expect(seen).toMatchObject({ id: 'gw-ci', online: true });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- pledgewatch start said:\n${out.split('\n').slice(-15).join('\n')}`, { cause: err });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      dir.remove();
+    }
+    expect(await exited).toBe(0);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * docker-compose.yml and the Dockerfile cannot run on the build machines; this keeps them honest
+ * against the code: every workspace is in the image, every PW_* setting and flag the stack uses
+ * exists, every file it mounts is there, every secret it needs is in the example env file.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CENTRAL_KEYS } from '../src/config.ts';
+
+const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const read = (path: string) => readFileSync(root(path), 'utf8');
+const compose = read('docker-compose.yml');
+const help = (...args: string[]) => spawnSync(process.execPath, [root('cli/bin/pledgewatch.js'), ...args, '--help'], { encoding: 'utf8' }).stdout;
+
+describe('deployment files', () => {
+  it('the image installs every workspace', () => {
+    const { workspaces } = JSON.parse(read('package.json')) as { workspaces: string[] };
+    const dockerfile = read('Dockerfile');
+    for (const ws of workspaces) expect(dockerfile, `Dockerfile misses ${ws}/package.json`).toContain(`COPY ${ws}/package.json ${ws}/`);
+  });
+
+  it('the stack sets only configuration keys that exist, and its secrets are in the example env file', () => {
+    const known = new Set<string>(Object.values(CENTRAL_KEYS).map((k) => k.env));
+    const secrets = [...compose.matchAll(/\$\{(PW_[A-Z_]+):\?/g)].map((m) => m[1] as string);
+    const settings = [...compose.matchAll(/^\s+(PW_[A-Z_]+):/gm)].map((m) => m[1] as string);
+    expect(settings.length).toBeGreaterThan(5);
+    for (const name of settings) expect(known.has(name) || secrets.includes(name), `${name} is neither a config key nor a secret`).toBe(true);
+    const example = read('deploy/compose.env.example');
+    for (const name of new Set(secrets)) expect(example).toMatch(new RegExp(`^${name}=`, 'm'));
+  });
+
+  it('mounts files that exist, and uses commands and flags the CLI has', () => {
+    for (const [, path] of compose.matchAll(/- \.\/([^:\s]+):/g)) expect(existsSync(root(path as string)), path).toBe(true);
+    expect(help('simulate')).toContain('--setup-only');
+    expect(help('broker-user', 'create')).toMatch(/--role <role>[\s\S]*--password-stdin/);
+    expect(help('gateway', 'create')).toContain('--mosquitto-password-file');
+  });
+});

@@ -1,0 +1,269 @@
+/**
+ * Runs the rules and the alert lifecycle inside ingest. The story of each entry point:
+ * - a batch: stage its telemetry, evaluate the pledges it touches as if it were applied, and hand the
+ *   resulting alert changes to the caller, who commits them with the batch's log entry; only then do
+ *   facts and alert tracking take the changes in;
+ * - a gateway status, a tick (confirmation delays, holds, silence): evaluate, write the changes in a
+ *   transaction of their own, take them in.
+ * Everything runs one at a time (a promise chain), so no two evaluations ever see the same tracked
+ * state. Open alerts are loaded at start and re-read every few seconds, which is how ingest learns
+ * that a person acknowledged or resolved one.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  isoTime,
+  RULE_ALERT_TYPES,
+  type AlertChange,
+  type Clock,
+  type GatewayStatusMessage,
+  type Pledge,
+  type RuleAlertType,
+  type UplinkEvent,
+} from '@pledgewatch/common';
+import type { StateStore } from '@pledgewatch/store';
+import type { Logger } from 'pino';
+import type { LiveState } from '../domain/live-state.ts';
+import type { BatchWork } from '../domain/work.ts';
+import { evaluateRules } from '../rules/index.ts';
+import type { RuleConfig } from '../rules/config.ts';
+import { Facts } from './facts.ts';
+import { conditionKey, step, trackOpenAlert, type ConditionKey, type Step, type Tracked } from './lifecycle.ts';
+import type { AlertMetrics } from './metrics.ts';
+import { batchView, liveView, pledgeFacts, type StateView, type ViewContext } from './view.ts';
+
+/** How often open alerts are re-read from the store (acknowledged or resolved by a person meanwhile). */
+const SYNC_MS = 5_000;
+
+interface Planned {
+  key: string;
+  step: Step;
+}
+
+export interface AlertEngineOptions {
+  store: StateStore;
+  live: LiveState;
+  clock: Clock;
+  log: Logger;
+  metrics: AlertMetrics;
+  config: RuleConfig;
+}
+
+export class AlertEngine {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly byPledge = new Map<string, Set<string>>();
+  private readonly facts: Facts;
+  private readonly view: ViewContext;
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastSync = -Infinity;
+
+  constructor(private readonly opts: AlertEngineOptions) {
+    this.facts = new Facts(opts.config.damage);
+    this.view = { live: opts.live, facts: this.facts, config: opts.config, startedAt: opts.clock.now() };
+  }
+
+  /** Loads the open alerts of rule types, so a restart neither loses nor duplicates them. */
+  async load(): Promise<void> {
+    await this.exclusive(() => this.sync(true));
+  }
+
+  /** Seeds gateway liveness from what the store knows (at start). */
+  seedStatus(status: GatewayStatusMessage | null, receivedAt: string | null): void {
+    if (status !== null && receivedAt !== null) this.facts.seed(status, Date.parse(receivedAt), this.view.startedAt);
+  }
+
+  /** Rebuilds facts from a batch replayed after a crash; its alert changes were committed with it. */
+  replay(events: readonly UplinkEvent[], siteId: string): void {
+    this.observe(events, siteId);
+  }
+
+  /**
+   * Evaluates the pledges a batch touches as if it were applied. `commit` writes the batch with the
+   * given alert changes and makes the batch live; it returns false for a duplicate, and then neither
+   * the facts nor the alerts change here either.
+   */
+  onBatch(work: BatchWork, events: readonly UplinkEvent[], commit: (changes: AlertChange[]) => Promise<boolean>): Promise<boolean> {
+    return this.exclusive(async () => {
+      this.facts.begin();
+      let fresh = false;
+      try {
+        this.observe(events, work.gateway.siteId);
+        const planned = this.planBatch(work, events);
+        fresh = await commit(changesOf(planned));
+        if (fresh) this.take(planned);
+        return fresh;
+      } finally {
+        if (fresh) this.facts.commit();
+        else this.facts.rollback();
+      }
+    });
+  }
+
+  /**
+   * A fault in a rule must not cost the batch its tag state: it is logged, and the batch commits
+   * without alert changes (the next tick looks at the pledges again).
+   */
+  private planBatch(work: BatchWork, events: readonly UplinkEvent[]): Planned[] {
+    try {
+      const view = batchView(this.opts.live, work);
+      return this.evaluate(this.touched(work, events, view.pledgeIds), view);
+    } catch (err) {
+      this.opts.log.error({ err, gatewayId: work.gateway.id }, 'rules failed on a batch; it is applied without alert changes');
+      return [];
+    }
+  }
+
+  /** A gateway status: liveness, reader reports, and the pledges of its site looked at again. */
+  onStatus(status: GatewayStatusMessage, siteId: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.facts.statusSeen(status, this.opts.clock.now());
+      await this.write(this.evaluate(this.opts.live.pledgesAtSite(siteId), liveView(this.opts.live)));
+    });
+  }
+
+  /** The timers: every pledge looked at now (confirmation delays, holds, silence, escalation). */
+  tick(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.opts.clock.now() - this.lastSync >= SYNC_MS) await this.sync(false);
+      await this.write(this.evaluate(this.opts.live.pledges.values(), liveView(this.opts.live)));
+    });
+  }
+
+  /** Resolves when everything queued so far has run. */
+  idle(): Promise<void> {
+    return this.exclusive(() => Promise.resolve());
+  }
+
+  /** Alerts open now, by type (for the gauge). */
+  openCounts(): Map<RuleAlertType, number> {
+    const counts = new Map<RuleAlertType, number>(RULE_ALERT_TYPES.map((t) => [t, 0]));
+    for (const t of this.tracked.values()) if (t.alert !== null) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);
+    return counts;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private observe(events: readonly UplinkEvent[], siteId: string): void {
+    const now = this.opts.clock.now();
+    const pledgesAt = (site: string) => this.opts.live.pledgesAtSite(site);
+    for (const e of events) {
+      if (e.type === 'reading' || e.type === 'camera' || e.type === 'position') this.facts.observe(e, siteId, now, pledgesAt);
+    }
+  }
+
+  /** The pledges a batch may change the conditions of. */
+  private touched(work: BatchWork, events: readonly UplinkEvent[], byTags: ReadonlySet<string>): Pledge[] {
+    const { live } = this.opts;
+    const ids = new Set(byTags);
+    const site = work.gateway.siteId;
+    const zones = new Set<string>();
+    const sensors = new Set<string>();
+    const trackers = new Set<string>();
+    for (const e of events) {
+      if (e.type === 'reading') {
+        zones.add(e.zone);
+        sensors.add(e.sensorId);
+      } else if (e.type === 'camera') zones.add(e.zone);
+      else if (e.type === 'position') trackers.add(e.trackerId);
+    }
+    if (work.readers.size > 0 || zones.size > 0 || sensors.size > 0) {
+      for (const p of live.pledgesAtSite(site)) {
+        const byZone = p.zones.some((z) => zones.has(z));
+        if (work.readers.size > 0 || byZone || p.scales.some((s) => sensors.has(s.sensorId))) ids.add(p.id);
+      }
+    }
+    if (trackers.size > 0) for (const p of live.pledges.values()) if (p.trackers?.some((t) => trackers.has(t))) ids.add(p.id);
+    return [...ids].flatMap((id) => {
+      const p = live.pledges.get(id);
+      return p === undefined ? [] : [p];
+    });
+  }
+
+  private evaluate(pledges: Iterable<Pledge>, view: StateView): Planned[] {
+    const now = this.opts.clock.now();
+    const planned: Planned[] = [];
+    for (const pledge of pledges) {
+      const facts = pledgeFacts(this.view, view, pledge, now);
+      if (facts === null) continue;
+      const conditions = new Map(evaluateRules(facts).map((c) => [conditionKey({ pledgeId: pledge.id, ...c }), c]));
+      const keys = new Set([...conditions.keys(), ...(this.byPledge.get(pledge.id) ?? [])]);
+      for (const key of keys) {
+        const c = conditions.get(key) ?? null;
+        const t = this.tracked.get(key);
+        const k: ConditionKey = c === null ? (t as Tracked) : { tenant: pledge.tenant, pledgeId: pledge.id, type: c.type, subject: c.subject };
+        planned.push({ key, step: step(k, t, c, now, this.opts.config.lifecycle, () => `alr_${randomUUID()}`) });
+      }
+    }
+    return planned;
+  }
+
+  private async write(planned: Planned[]): Promise<void> {
+    const changes = changesOf(planned);
+    if (changes.length > 0) await this.opts.store.applyAlertChanges(changes);
+    this.take(planned);
+  }
+
+  /** Takes committed steps in: tracking, metrics, logs. */
+  private take(planned: Planned[]): void {
+    for (const { key, step: s } of planned) {
+      if (s.next === null) this.untrack(key);
+      else this.track(key, s.next);
+      const change = s.change;
+      if (change === null || change.kind === 'update') continue;
+      const a = change.alert;
+      const log = this.opts.log.child({ pledgeId: a.pledgeId, alertId: a.id });
+      if (change.kind === 'open') {
+        this.opts.metrics.opened.inc({ type: a.type });
+        log.warn({ type: a.type, subject: a.subject, severity: a.severity, summary: a.summary }, 'alert opened');
+      } else {
+        this.opts.metrics.resolved.inc({ type: a.type });
+        log.info({ type: a.type, subject: a.subject }, 'alert resolved');
+      }
+    }
+  }
+
+  /**
+   * Brings tracking in line with the store's open alerts: drops what a person resolved, takes in
+   * acknowledgements and alerts another process opened.
+   */
+  private async sync(initial: boolean): Promise<void> {
+    const now = this.opts.clock.now();
+    this.lastSync = now;
+    const stored = await this.opts.store.listActiveAlerts(RULE_ALERT_TYPES);
+    const byKey = new Map(stored.map((a) => [conditionKey(a), a]));
+    for (const [key, t] of this.tracked) {
+      if (t.alert === null) continue;
+      const a = byKey.get(key);
+      if (a === undefined) this.untrack(key);
+      else if (a.id !== t.alert.id || a.status !== t.alert.status) this.track(key, { ...t, alert: { ...t.alert, id: a.id, status: a.status, acknowledgedAt: a.acknowledgedAt } });
+    }
+    for (const [key, a] of byKey) {
+      const t = this.tracked.get(key);
+      if (t === undefined || t.alert === null) this.track(key, trackOpenAlert(a, this.opts.config.lifecycle.holdMs, now));
+    }
+    if (initial) this.opts.log.info({ open: stored.length, at: isoTime(now) }, 'open alerts loaded');
+  }
+
+  private track(key: string, t: Tracked): void {
+    this.tracked.set(key, t);
+    let keys = this.byPledge.get(t.pledgeId);
+    if (keys === undefined) this.byPledge.set(t.pledgeId, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private untrack(key: string): void {
+    const t = this.tracked.get(key);
+    if (t === undefined) return;
+    this.tracked.delete(key);
+    const keys = this.byPledge.get(t.pledgeId);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byPledge.delete(t.pledgeId);
+  }
+}
+
+function changesOf(planned: readonly Planned[]): AlertChange[] {
+  return planned.flatMap((p) => (p.step.change === null ? [] : [p.step.change]));
+}

@@ -1,0 +1,234 @@
+/**
+ * Alerts and their event outbox. Every write that changes an alert records its event in the same
+ * transaction; changes address an alert by condition (pledge, type, subject), and the partial unique
+ * index keeps one unresolved alert per condition whichever process writes.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  alertView,
+  maxSeverity,
+  mergeEvidence,
+  PwError,
+  type AlertChange,
+  type AlertEventType,
+  type AlertRecord,
+  type EventRecord,
+} from '@pledgewatch/common';
+import type { AlertFilter, StateStore } from '../state.ts';
+import { later, type Db } from './db.ts';
+import { toMs } from './time.ts';
+
+type AlertOps = Pick<
+  StateStore,
+  'applyAlertChanges' | 'listActiveAlerts' | 'listAlerts' | 'getAlert' | 'acknowledgeAlert' | 'resolveAlert' | 'eventsAfter'
+>;
+
+/** Writes alert changes inside a transaction the caller holds (commitBatch's, or applyAlertChanges'). */
+export type AlertWriter = (changes: readonly AlertChange[]) => void;
+
+interface EventRow {
+  seq: number;
+  id: string;
+  tenant: string;
+  type: AlertEventType;
+  pledge_id: string;
+  alert_id: string | null;
+  data: string;
+  created_at: string;
+}
+
+interface FilterParams {
+  tenant: string;
+  statuses: string | null;
+  pledge: string | null;
+  type: string | null;
+  since: number | null;
+  limit: number;
+}
+
+const DEFAULT_LIMIT = 100;
+
+export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
+  const insert = db.prepare<[{ id: string; tenant: string; pledge_id: string; type: string; subject: string; status: string; opened_at: number; updated_at: number; body: string }]>(
+    `INSERT INTO alerts (id, tenant, pledge_id, type, subject, status, opened_at, updated_at, body)
+     VALUES (@id, @tenant, @pledge_id, @type, @subject, @status, @opened_at, @updated_at, @body)`,
+  );
+  const update = db.prepare<[{ id: string; status: string; updated_at: number; body: string }]>(
+    'UPDATE alerts SET status = @status, updated_at = @updated_at, body = @body WHERE id = @id',
+  );
+  const unresolvedOf = db
+    .prepare<[string, string, string], string>(
+      `SELECT body FROM alerts WHERE pledge_id = ? AND type = ? AND subject = ? AND status <> 'resolved'`,
+    )
+    .pluck();
+  const byId = db.prepare<[string, string], string>('SELECT body FROM alerts WHERE tenant = ? AND id = ?').pluck();
+  const active = db
+    .prepare<[{ types: string | null }], string>(
+      `SELECT body FROM alerts WHERE status <> 'resolved'
+         AND (@types IS NULL OR type IN (SELECT value FROM json_each(@types)))
+       ORDER BY opened_at, id`,
+    )
+    .pluck();
+  const filtered = db
+    .prepare<[FilterParams], string>(
+      `SELECT body FROM alerts
+       WHERE tenant = @tenant
+         AND (@statuses IS NULL OR status IN (SELECT value FROM json_each(@statuses)))
+         AND (@pledge IS NULL OR pledge_id = @pledge)
+         AND (@type IS NULL OR type = @type)
+         AND (@since IS NULL OR updated_at >= @since)
+       ORDER BY updated_at DESC, id
+       LIMIT @limit`,
+    )
+    .pluck();
+  const insertEvent = db.prepare<[Omit<EventRow, 'seq'>]>(
+    `INSERT INTO events (id, tenant, type, pledge_id, alert_id, data, created_at)
+     VALUES (@id, @tenant, @type, @pledge_id, @alert_id, @data, @created_at)`,
+  );
+  const after = db.prepare<[number, number], EventRow>(
+    'SELECT seq, id, tenant, type, pledge_id, alert_id, data, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+  );
+
+  const record = (type: AlertEventType, a: AlertRecord, at: string) => {
+    insertEvent.run({
+      id: `evt_${randomUUID()}`,
+      tenant: a.tenant,
+      type,
+      pledge_id: a.pledgeId,
+      alert_id: a.id,
+      data: JSON.stringify(alertView(a)),
+      created_at: at,
+    });
+  };
+  const save = (a: AlertRecord) => {
+    update.run({ id: a.id, status: a.status, updated_at: toMs(a.updatedAt, 'alert.updatedAt'), body: JSON.stringify(a) });
+  };
+
+  const write: AlertWriter = (changes) => {
+    for (const change of changes) {
+      const next = change.alert;
+      const body = unresolvedOf.get(next.pledgeId, next.type, next.subject);
+      const current = body === undefined ? null : (JSON.parse(body) as AlertRecord);
+      if (change.kind === 'open' && current === null) {
+        insert.run({
+          id: next.id,
+          tenant: next.tenant,
+          pledge_id: next.pledgeId,
+          type: next.type,
+          subject: next.subject,
+          status: next.status,
+          opened_at: toMs(next.openedAt, 'alert.openedAt'),
+          updated_at: toMs(next.updatedAt, 'alert.updatedAt'),
+          body: JSON.stringify(next),
+        });
+        record('alert.opened', next, next.updatedAt);
+        continue;
+      }
+      // A person resolved it meanwhile: the rule's next look opens a new alert if the condition holds.
+      if (current === null) continue;
+      if (change.kind === 'resolve') {
+        const resolved: AlertRecord = {
+          ...current,
+          status: 'resolved',
+          resolvedAt: next.resolvedAt ?? next.updatedAt,
+          resolvedBy: 'rule',
+          updatedAt: next.updatedAt,
+          summary: next.summary,
+          evidence: mergeEvidence(current.evidence, next.evidence),
+          lastSeenAt: newest(current.lastSeenAt, next.lastSeenAt),
+        };
+        save(resolved);
+        record('alert.resolved', resolved, next.updatedAt);
+        continue;
+      }
+      // An open for a condition that has an alert already (another process, a replay) is an update
+      // of that alert: one more occurrence, never a lower severity.
+      const merging = change.kind === 'open';
+      const notify = merging || change.notify;
+      const merged: AlertRecord = {
+        ...current,
+        severity: maxSeverity(current.severity, next.severity),
+        summary: next.summary,
+        evidence: merging ? mergeEvidence(current.evidence, next.evidence) : next.evidence,
+        occurrences: merging ? current.occurrences + 1 : Math.max(current.occurrences, next.occurrences),
+        lastSeenAt: newest(current.lastSeenAt, next.lastSeenAt),
+        latched: current.latched || next.latched,
+        // A silent update refreshes the evidence but is not a change worth telling about (see `since`).
+        updatedAt: notify ? next.updatedAt : current.updatedAt,
+      };
+      save(merged);
+      if (notify) record('alert.updated', merged, next.updatedAt);
+    }
+  };
+  const apply = db.transaction(write);
+
+  const person = db.transaction((tenant: string, id: string, at: string, action: 'ack' | 'resolve'): AlertRecord | null => {
+    const body = byId.get(tenant, id);
+    if (body === undefined) return null;
+    const a = JSON.parse(body) as AlertRecord;
+    if (action === 'ack') {
+      if (a.status === 'resolved') throw new PwError('ALERT_RESOLVED', `Alert ${id} is already resolved`);
+      if (a.status === 'acknowledged') return a;
+      const acked: AlertRecord = { ...a, status: 'acknowledged', acknowledgedAt: at, updatedAt: at };
+      save(acked);
+      record('alert.updated', acked, at);
+      return acked;
+    }
+    if (a.status === 'resolved') return a;
+    const resolved: AlertRecord = { ...a, status: 'resolved', resolvedAt: at, resolvedBy: 'api', updatedAt: at };
+    save(resolved);
+    record('alert.resolved', resolved, at);
+    return resolved;
+  });
+
+  return {
+    write,
+    applyAlertChanges: (changes) =>
+      later(() => {
+        if (changes.length > 0) apply.immediate(changes);
+      }),
+    listActiveAlerts: (types) => later(() => active.all({ types: types === undefined ? null : JSON.stringify(types) }).map(parse)),
+    listAlerts: (tenant, filter: AlertFilter = {}) =>
+      later(() =>
+        filtered
+          .all({
+            tenant,
+            statuses: filter.statuses === undefined ? null : JSON.stringify(filter.statuses),
+            pledge: filter.pledgeId ?? null,
+            type: filter.type ?? null,
+            since: filter.since === undefined ? null : toMs(filter.since, 'since'),
+            limit: filter.limit ?? DEFAULT_LIMIT,
+          })
+          .map(parse),
+      ),
+    getAlert: (tenant, id) =>
+      later(() => {
+        const body = byId.get(tenant, id);
+        return body === undefined ? null : parse(body);
+      }),
+    acknowledgeAlert: (tenant, id, at) => later(() => person.immediate(tenant, id, at, 'ack')),
+    resolveAlert: (tenant, id, at) => later(() => person.immediate(tenant, id, at, 'resolve')),
+    eventsAfter: (seq, limit) =>
+      later(() =>
+        after.all(seq, limit).map((r) => ({
+          seq: r.seq,
+          id: r.id,
+          tenant: r.tenant,
+          type: r.type,
+          pledgeId: r.pledge_id,
+          alertId: r.alert_id,
+          data: JSON.parse(r.data) as EventRecord['data'],
+          createdAt: r.created_at,
+        })),
+      ),
+  };
+}
+
+function parse(body: string): AlertRecord {
+  return JSON.parse(body) as AlertRecord;
+}
+
+/** The later of two times (as ms, not text: see time.ts). */
+function newest(a: string, b: string): string {
+  return Date.parse(b) > Date.parse(a) ? b : a;
+}
