@@ -3,12 +3,14 @@ import { benchDetection } from './detection.ts';
 import { benchEdge } from './edge.ts';
 import { benchIngest } from './ingest.ts';
 import { benchInflux } from './influx.ts';
+import { benchWebhook } from './webhook.ts';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
   influx: benchInflux,
   edge: benchEdge,
   detection: benchDetection,
+  webhook: benchWebhook,
 };
 
 const wanted = process.argv.slice(2);
