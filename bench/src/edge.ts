@@ -69,6 +69,7 @@ class AgentProcess {
   }
 
   async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.send({ kind: 'stop' } satisfies ParentMessage);
     await exited;
