@@ -7,8 +7,9 @@
  * for PW_BENCH_EDGE_SECONDS (default 60): reads/s taken, the agent's CPU (% of one core), its peak
  * RSS and peak V8 heap. Targets: RSS < 80 MB, CPU < 25 %.
  *
- * The agent runs through tsx, as `pledgewatch edge` does; PW_BENCH_EDGE_NODE_ARGS adds Node flags
- * to its process (e.g. "--max-semi-space-size=1 --lite-mode --v8-pool-size=1") to measure a tuned gateway.
+ * The agent runs as gateways run it: the esbuild bundle (`npm run build:edge`) under plain node with
+ * the systemd unit's V8 flags (GATEWAY_NODE_FLAGS). PW_BENCH_EDGE_MODE=tsx runs it through tsx instead,
+ * as `pledgewatch edge` does from a checkout; PW_BENCH_EDGE_NODE_ARGS replaces the Node flags.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { isoTime, topics } from '@pledgewatch/common';
 import { tempDir } from '@pledgewatch/common/testing';
 import { hashPassword, startEmbeddedBroker } from '@pledgewatch/ingest';
 import { startLlrpEmulator } from '@pledgewatch/simulators';
+import { bundleEdge, GATEWAY_NODE_FLAGS } from '@pledgewatch/edge-agent/bundle';
 import { openSqliteState } from '@pledgewatch/store';
 import mqtt from 'mqtt';
 import pino from 'pino';
@@ -43,9 +45,8 @@ class AgentProcess {
   private readonly child: ChildProcess;
   private readonly waiting: ((message: ChildMessage) => void)[] = [];
 
-  constructor(configPath: string, nodeArgs: readonly string[]) {
-    // Run through tsx as `pledgewatch edge` runs on a gateway, so the figures include what production carries.
-    this.child = fork(CHILD, [configPath], { execArgv: [...nodeArgs, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(script: string, configPath: string, execArgv: readonly string[]) {
+    this.child = fork(script, [configPath], { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (message: ChildMessage) => this.waiting.shift()?.(message));
   }
 
@@ -114,8 +115,16 @@ export async function benchEdge(): Promise<void> {
       ],
     }),
   );
-  const nodeArgs = (process.env.PW_BENCH_EDGE_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  const agent = new AgentProcess(configPath, nodeArgs);
+  const viaTsx = process.env.PW_BENCH_EDGE_MODE === 'tsx';
+  const given = process.env.PW_BENCH_EDGE_NODE_ARGS;
+  const nodeArgs = given === undefined ? (viaTsx ? [] : [...GATEWAY_NODE_FLAGS]) : given.split(' ').filter((arg) => arg !== '');
+  let script = CHILD;
+  if (!viaTsx) {
+    // Inside the checkout, so the native addons left out of the bundle resolve from its node_modules.
+    script = join(import.meta.dirname, '..', '..', 'dist', 'bench-edge-child.mjs');
+    await bundleEdge(CHILD, script);
+  }
+  const agent = new AgentProcess(script, configPath, viaTsx ? [...nodeArgs, '--import', 'tsx'] : nodeArgs);
   try {
     await agent.next('started');
     // Warm-up: the tags arrive (tag.arrived through presence, outbox and uplink), then steady state.

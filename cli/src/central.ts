@@ -31,25 +31,33 @@ export interface Central {
   stop(): Promise<void>;
 }
 
-/** The adapters config selects: SQLite under the data dir by default, InfluxDB for series with PW_INFLUX_URL. */
-export function storeSpecs(config: Pick<CentralConfig, 'dataDir' | 'influxUrl'>): { state: StateStoreSpec; series: SeriesStoreSpec } {
+/**
+ * The adapters config selects: SQLite under the data dir by default, InfluxDB for series with
+ * PW_INFLUX_URL, PostgreSQL for state with PW_DATABASE_URL.
+ */
+export function storeSpecs(config: Pick<CentralConfig, 'dataDir' | 'influxUrl' | 'databaseUrl'>): { state: StateStoreSpec; series: SeriesStoreSpec } {
   mkdirSync(config.dataDir, { recursive: true });
   return {
-    state: { kind: 'sqlite', path: join(config.dataDir, 'state.db') },
+    state: config.databaseUrl === undefined ? { kind: 'sqlite', path: join(config.dataDir, 'state.db') } : { kind: 'postgres', url: config.databaseUrl },
     series: config.influxUrl === undefined ? { kind: 'sqlite', path: join(config.dataDir, 'series.db') } : { kind: 'influx', url: config.influxUrl },
   };
 }
 
-export function openStores(config: Pick<CentralConfig, 'dataDir' | 'influxUrl'>): { store: StateStore; series: SeriesStore } {
+export async function openStores(config: Pick<CentralConfig, 'dataDir' | 'influxUrl' | 'databaseUrl'>): Promise<{ store: StateStore; series: SeriesStore }> {
   const specs = storeSpecs(config);
-  return { store: openStateStore(specs.state), series: openSeriesStore(specs.series) };
+  const store = await openStateStore(specs.state);
+  return { store, series: openSeriesStore(specs.series) };
 }
 
 export async function startCentral(config: CentralConfig, logger: Logger, opts: { onFatal?: () => void } = {}): Promise<Central> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const specs = storeSpecs(config);
-  const store = openStateStore(specs.state);
+  if (specs.state.kind !== 'sqlite') {
+    // The one-shot commands (apikey, gateway, feed create) work on PostgreSQL already.
+    throw new Error('pledgewatch start: webhook deliveries have no PostgreSQL adapter yet, so the central side needs SQLite state (unset PW_DATABASE_URL)');
+  }
+  const store = await openStateStore(specs.state);
   const webhooks = openWebhookStore(specs.state);
   const service = { username: 'pw-ingest', password: randomBytes(24).toString('base64url') };
   let broker: EmbeddedBroker | undefined;

@@ -25,7 +25,7 @@ export const CENTRAL_KEYS = {
   mqttPort: { env: 'PW_MQTT_PORT', flag: '--mqtt-port', kind: 'port', default: 1883, description: 'embedded MQTT broker port (0 = any free port)' },
   mqttUrl: { env: 'PW_MQTT_URL', flag: '--mqtt-url', kind: 'url', description: 'use this external broker instead of the embedded one' },
   influxUrl: { env: 'PW_INFLUX_URL', flag: '--influx-url', kind: 'url', description: 'use InfluxDB for time series: http(s)://user:password@host:8086/database' },
-  databaseUrl: { env: 'PW_DATABASE_URL', flag: '--database-url', kind: 'url', description: 'use PostgreSQL for state' },
+  databaseUrl: { env: 'PW_DATABASE_URL', flag: '--database-url', kind: 'url', description: 'use PostgreSQL for state: postgres://user:password@host:5432/database' },
   mosquittoPasswordFile: { env: 'PW_MOSQUITTO_PASSWORD_FILE', flag: '--mosquitto-password-file', kind: 'string', description: 'Mosquitto password file that account creation maintains' },
   mosquittoAclFile: { env: 'PW_MOSQUITTO_ACL_FILE', flag: '--mosquitto-acl-file', kind: 'string', description: 'Mosquitto ACL file that account creation maintains' },
   webhookAllow: { env: 'PW_WEBHOOK_ALLOW', flag: '--webhook-allow', kind: 'cidrs', default: '', description: 'internal addresses webhooks may reach anyway: comma-separated IPs or CIDR blocks' },
@@ -127,8 +127,8 @@ export function loadCentralConfig(sources: ConfigSources): CentralConfig {
   for (const [key, raw] of Object.entries(sources.flags ?? {})) {
     if (raw !== undefined) set(key as CentralKey, raw, `flag ${CENTRAL_KEYS[key as CentralKey].flag}`);
   }
-  if (values.databaseUrl !== undefined) {
-    problems.push(`${CENTRAL_KEYS.databaseUrl.env}: not supported by this version yet (state is in SQLite under the data dir)`);
+  if (typeof values.databaseUrl === 'string' && URL.canParse(values.databaseUrl) && !/^postgres(ql)?:$/.test(new URL(values.databaseUrl).protocol)) {
+    problems.push(`${CENTRAL_KEYS.databaseUrl.env}: must be a postgres:// or postgresql:// URL`);
   }
   if (typeof values.influxUrl === 'string') {
     try {

@@ -38,8 +38,13 @@ describe('production backend configuration', () => {
     expect(problems({ PW_MQTT_URL: 'mqtt//pw:hunter2@' }).join()).not.toContain('hunter2');
   });
 
-  it('still refuses PW_DATABASE_URL, and wants both Mosquitto files or neither', () => {
-    expect(problems({ PW_DATABASE_URL: 'postgres://db/pw' })[0]).toMatch(/^PW_DATABASE_URL: not supported by this version yet/);
+  it('takes a PostgreSQL PW_DATABASE_URL for state, and wants both Mosquitto files or neither', () => {
+    expect(problems({ PW_DATABASE_URL: 'postgres://db/pw' })).toEqual([]);
+    expect(problems({ PW_DATABASE_URL: 'mysql://db/pw' })[0]).toMatch(/^PW_DATABASE_URL: must be a postgres:\/\//);
+    expect(storeSpecs(loadCentralConfig({ env: { PW_DATA_DIR: dir.path, PW_DATABASE_URL: 'postgresql://pw:secret@db:5432/pw' } })).state).toEqual({
+      kind: 'postgres',
+      url: 'postgresql://pw:secret@db:5432/pw',
+    });
     expect(problems({ PW_MOSQUITTO_PASSWORD_FILE: '/etc/mosquitto/passwd' })[0]).toMatch(/set both or neither/);
     expect(problems({ PW_MOSQUITTO_PASSWORD_FILE: '/etc/mosquitto/passwd', PW_MOSQUITTO_ACL_FILE: '/etc/mosquitto/acl' })).toEqual([]);
   });

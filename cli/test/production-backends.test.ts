@@ -63,7 +63,7 @@ describe.skipIf(!mosquittoBin.ok || !influxdBin.ok)(suiteTitle('the central side
     influxUrl = influxDatabaseUrl(influx.url);
     // Provisioning as an operator does it before the first start: ingest's account, a gateway, a key.
     const base = { dataDir: dir.path, influxUrl, mosquittoPasswordFile: broker.passwordFile, mosquittoAclFile: broker.aclFile };
-    const { store, series } = openStores(loadCentralConfig({ flags: base }));
+    const { store, series } = await openStores(loadCentralConfig({ flags: base }));
     const ingestPassword = await createBrokerUser(store, 'pw-ingest', files());
     const gatewayPassword = await createMqttAccount(store, 'gw-prod', 'gateway', 'site-prod', { mosquitto: files() });
     key = await createApiKey(store, 'bank-prod');

@@ -15,7 +15,9 @@ export const ERRORS = {
   UNKNOWN_SITE: { status: 422, title: 'No gateway is registered at this site', retry: false },
   WEBHOOK_URL_REFUSED: { status: 422, title: 'This webhook URL may not be called', retry: false },
   PRICE_OUT_OF_ORDER: { status: 409, title: 'A newer price is already recorded', retry: false },
+  FX_RATE_OUT_OF_ORDER: { status: 409, title: 'A newer FX rate is already recorded for this pair', retry: false },
   ALERT_RESOLVED: { status: 409, title: 'The alert is already resolved', retry: false },
+  RELEASE_BREAKS_LIMIT: { status: 409, title: 'The release would take the LTV to the margin-call limit or beyond', retry: false },
   NOT_READY: { status: 503, title: 'Service not ready', retry: true },
   INTERNAL: { status: 500, title: 'Internal error', retry: true },
 } as const satisfies Record<string, { status: number; title: string; retry: boolean }>;
@@ -28,13 +30,21 @@ export class PwError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly errors: { path: string; reason: string }[];
+  /** Extra problem members a client can act on (RFC 9457 extensions), e.g. the LTV a release would reach. */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, detail?: string, errors: { path: string; reason: string }[] = []) {
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    errors: { path: string; reason: string }[] = [],
+    extensions: Readonly<Record<string, unknown>> = {},
+  ) {
     super(detail ?? ERRORS[code].title);
     this.name = 'PwError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.errors = errors;
+    this.extensions = extensions;
   }
 
   canRetry(): boolean {

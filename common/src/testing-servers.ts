@@ -1,19 +1,22 @@
 /**
- * Real servers for the test suites (not used by production code): influxd and Mosquitto on free
- * loopback ports with temp data dirs, started by the suite itself — or, for InfluxDB, the server
- * .ci/run started (PW_TEST_INFLUX_URL), each test in its own database.
+ * Real servers for the test suites (not used by production code): influxd, Mosquitto and PostgreSQL
+ * on free loopback ports with temp data dirs, started by the suite itself — or, for InfluxDB and
+ * PostgreSQL, the server .ci/run started (PW_TEST_INFLUX_URL, PW_TEST_DATABASE_URL), each test in its
+ * own database.
  *
  * A missing server binary skips the suites that need it, with the reason in the suite's name; with
  * CI set it fails them instead, so CI can never pass by skipping.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, chownSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
 export type Availability = { ok: true; bin: string } | { ok: false; reason: string };
+
+const APT_PACKAGES: Record<string, string> = { influxd: 'influxdb', postgres: 'postgresql' };
 
 /** The executable named by `envVar`, or found on PATH or in `dirs`; in CI a missing one throws. */
 export function findServer(name: string, envVar: string, dirs: string[] = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']): Availability {
@@ -29,7 +32,7 @@ export function findServer(name: string, envVar: string, dirs: string[] = ['/usr
   }
   const reason = explicit
     ? `${envVar}=${explicit} is not an executable`
-    : `${name} not found on PATH (install it, e.g. apt-get install ${name === 'influxd' ? 'influxdb' : name}, or set ${envVar})`;
+    : `${name} not found on PATH (install it, e.g. apt-get install ${APT_PACKAGES[name] ?? name}, or set ${envVar})`;
   if (process.env.CI) throw new Error(`CI is set, so the suites that need ${name} must run: ${reason}`);
   return { ok: false, reason };
 }
@@ -48,6 +51,12 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The OS user a server runs as, when it must not be the test's own (PostgreSQL refuses root). */
+export interface RunAs {
+  uid?: number;
+  gid?: number;
 }
 
 export interface ServerProcess {
@@ -87,7 +96,7 @@ const tcpOpen = (port: number): Promise<boolean> =>
     socket.once('error', () => resolve(false));
   });
 
-function supervise(what: string, bin: string, args: string[], dir: string, port: number, ready: () => Promise<boolean>): ServerProcess {
+function supervise(what: string, bin: string, args: string[], dir: string, port: number, ready: () => Promise<boolean>, as: RunAs = {}): ServerProcess {
   const logFile = join(dir, `${what}.log`);
   let child: ChildProcess | null = null;
   const log = () => {
@@ -111,7 +120,7 @@ function supervise(what: string, bin: string, args: string[], dir: string, port:
   const orphanGuard = () => child?.kill('SIGKILL');
   const start = async () => {
     const fd = openSync(logFile, 'a');
-    child = spawn(bin, args, { cwd: dir, stdio: ['ignore', fd, fd] });
+    child = spawn(bin, args, { cwd: dir, stdio: ['ignore', fd, fd], ...as });
     closeSync(fd);
     process.once('exit', orphanGuard);
     await waitUntil(what, ready, () => child, log);
@@ -201,4 +210,65 @@ export function renderMosquittoConf(template: string, at: { port: number; dir: s
     .join('\n');
   const root = process.getuid?.() === 0 ? 'user root\n' : '';
   return `${replaced}\n${root}`;
+}
+
+/** Where Debian's postgresql packages put the server binaries, newest major version first. */
+function postgresBinDirs(): string[] {
+  try {
+    return readdirSync('/usr/lib/postgresql')
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a))
+      .map((v) => `/usr/lib/postgresql/${v}/bin`);
+  } catch {
+    return [];
+  }
+}
+
+/** The `postgres` server binary (initdb and pg_isready are its siblings); PW_TEST_POSTGRES_BIN names one. */
+export function findPostgres(): Availability {
+  return findServer('postgres', 'PW_TEST_POSTGRES_BIN', [...postgresBinDirs(), '/usr/lib/postgresql/bin', '/usr/local/pgsql/bin']);
+}
+
+/** PostgreSQL will not run as root: as root the cluster belongs to the `postgres` OS user. */
+function postgresUser(): RunAs {
+  if (process.getuid?.() !== 0) return {};
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  if (uid === undefined || gid === undefined) throw new Error('running as root, and there is no `postgres` OS user to run PostgreSQL as');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * A private PostgreSQL cluster (initdb in a temp dir, trust auth for the `postgres` role, socket in the
+ * same dir, loopback only). fsync is off: a test cluster trades crash safety for fast CREATE DATABASE.
+ * `url` has no database: add one of your own (postgresDatabaseName) per test or suite.
+ */
+export async function startPostgres(bin: string): Promise<ServerProcess> {
+  const as = postgresUser();
+  const dir = mkdtempSync(join(tmpdir(), 'pw-postgres-'));
+  if (as.uid !== undefined && as.gid !== undefined) chownSync(dir, as.uid, as.gid);
+  const data = join(dir, 'data');
+  // Siblings of the real binary: /usr/local/bin/postgres may be a symlink into the version's bin dir.
+  const binDir = dirname(realpathSync(bin));
+  execFileSync(join(binDir, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...as,
+  });
+  const port = await freePort();
+  const args = ['-D', data, '-k', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+  const ready = () =>
+    new Promise<boolean>((resolve) => {
+      execFile(join(binDir, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], (err) => resolve(err === null));
+    });
+  const server = supervise('postgres', bin, args, dir, port, ready, as);
+  await server.start();
+  return { ...server, url: `postgres://postgres@127.0.0.1:${port}` };
+}
+
+/** A fresh, valid database name for one test or suite. */
+export function postgresDatabaseName(): string {
+  return `pw_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
 }

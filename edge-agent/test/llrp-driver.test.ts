@@ -247,12 +247,19 @@ describe('LLRP driver ↔ emulator over TCP', () => {
 
   it('drops a connection whose stream is corrupt and reconnects', async () => {
     let connections = 0;
+    const sockets = new Set<net.Socket>();
     const server = net.createServer((socket) => {
       connections++;
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
       socket.write(Buffer.from('0400000000030000000000', 'hex')); // length 3: no frame is that short
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    // A connection the driver has not closed yet must not keep the server (and the test) open.
+    cleanups.push(() => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }));
     const driver = new LlrpReader({
       id: 'r',
       settings: { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, keepaliveMs: 1000, roundMs: 1000, reconnect: { initialMs: 10, maxMs: 20 } },

@@ -15,8 +15,10 @@ import { installHttpMetrics } from './http/metrics.ts';
 import { installOpenApi } from './http/openapi.ts';
 import { installProblemHandlers } from './http/problems.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { fxRoutes } from './routes/fx.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { pledgeChangeRoutes } from './routes/pledge-changes.ts';
 import { pledgeRoutes } from './routes/pledges.ts';
 import { priceRoutes } from './routes/prices.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -86,7 +88,9 @@ export function buildApp(opts: AppOptions): App {
     async (v1) => {
       v1.addHook('onRequest', authenticate(opts.store));
       await v1.register(pledgeRoutes, deps);
+      await v1.register(pledgeChangeRoutes, deps);
       await v1.register(priceRoutes, deps);
+      await v1.register(fxRoutes, deps);
       await v1.register(gatewayRoutes, deps);
       await v1.register(alertRoutes, deps);
       if (opts.webhooks !== undefined) {

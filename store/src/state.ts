@@ -5,6 +5,7 @@
  */
 import type {
   AlertChange,
+  FxRate,
   AlertRecord,
   AlertStatus,
   AlertType,
@@ -113,6 +114,12 @@ export interface StateStore {
   listAllPledges(): Promise<Pledge[]>;
   /** Pledges registered or changed after `since` (exclusive, ms), for ingest to follow other processes. */
   listPledgesChangedSince(since: string): Promise<Pledge[]>;
+  /**
+   * Sets a pledge's loan outstanding (a drawdown or repayment) and marks the pledge changed at `at`
+   * (or just after its last change, whichever is later), so listPledgesChangedSince reports it.
+   * null when the tenant has no such pledge.
+   */
+  updatePledgeLoan(tenant: string, pledgeId: string, outstanding: number, at: string): Promise<Pledge | null>;
   /** Remembers the last status published for a pledge (ingest uses it for LTV hysteresis). */
   setPledgeStatus(pledgeId: string, status: ValuationStatus): Promise<void>;
   getPledgeStatus(pledgeId: string): Promise<ValuationStatus | null>;
@@ -120,6 +127,9 @@ export interface StateStore {
   /** Keeps the newest price per commodity; returns false (and changes nothing) for an older one. */
   putPrice(price: PriceRecord): Promise<boolean>;
   getPrice(commodity: string): Promise<PriceRecord | null>;
+  /** Keeps the newest rate per (base, quote); returns false (and changes nothing) for one not newer. */
+  putFxRate(rate: FxRate): Promise<boolean>;
+  getFxRate(base: string, quote: string): Promise<FxRate | null>;
 
   /**
    * Logs a batch, with the alert changes its events caused, in one transaction; returns false,

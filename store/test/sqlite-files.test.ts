@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteSeries, openSqliteState } from '../src/index.ts';
 import { migrate, openDatabase } from '../src/sqlite/db.ts';
-import { SERIES_MIGRATIONS, STATE_MIGRATIONS } from '../src/sqlite/migrations.ts';
+import { SERIES_MIGRATIONS, STATE_MIGRATIONS, VALUATION_MIGRATIONS } from '../src/sqlite/migrations.ts';
 import { batch, epc, pledge, state, T0, tag } from './fixtures.ts';
 
 describe('sqlite files', () => {
@@ -43,6 +43,7 @@ describe('sqlite files', () => {
     const expected = [
       ...SERIES_MIGRATIONS.map((_, i) => ({ component: 'series', version: i + 1 })),
       ...STATE_MIGRATIONS.map((_, i) => ({ component: 'state', version: i + 1 })),
+      ...VALUATION_MIGRATIONS.map((_, i) => ({ component: 'valuation', version: i + 1 })),
     ];
     expect(migrations()).toEqual(expected);
 

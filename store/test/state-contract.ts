@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StateStore } from '../src/state.ts';
 import { describeStateAlertsContract } from './state-contract-alerts.ts';
 import { describeStateLiveContract } from './state-contract-live.ts';
+import { describeStateValuationContract } from './state-contract-valuation.ts';
 import { alert, at, batch, epc, feedAccount, gatewayAccount, gatewayStatus, pledge, price, reader, release, state, tag } from './fixtures.ts';
 
 export interface StateContractOptions {
@@ -198,6 +199,7 @@ export function describeStateStoreContract(
 
     describeStateLiveContract(ctx);
     describeStateAlertsContract(ctx);
+    describeStateValuationContract(ctx);
 
     if (options.reopen !== undefined) {
       const reopen = options.reopen;

@@ -33,7 +33,7 @@ export function registerBrokerCommands(program: Command): void {
     }
     const password = opts.passwordStdin === true ? await readStdin() : undefined;
     // The state store is opened only to refuse a name that a gateway or feed already has.
-    const { store, series } = openStores(config);
+    const { store, series } = await openStores(config);
     try {
       const secret = await createBrokerUser(store, name, mosquitto, { role: opts.role as ServiceRole, ...(password === undefined ? {} : { password }) });
       process.stderr.write(mosquittoReloadHint(mosquitto.passwordFile));

@@ -3,7 +3,7 @@ import { CENTRAL_KEYS, describeKeys, loadCentralConfig, type CentralConfig, type
 import { openStores, startCentral } from '../central.ts';
 import { makeLogger } from '../logger.ts';
 import { createApiKey, createMqttAccount, mosquittoFiles } from '../provision.ts';
-import { runUntilSignalled } from '../run.ts';
+import { runUntilSignalled } from '@pledgewatch/common/lifecycle';
 
 /** Adds `--config FILE` and one flag per configuration key. */
 export function withCentralOptions(cmd: Command, keys: readonly CentralKey[] = Object.keys(CENTRAL_KEYS) as CentralKey[]): Command {
@@ -49,7 +49,7 @@ export function registerCentralCommands(program: Command): void {
     ['dataDir'],
   ).action(async (opts: Record<string, unknown>) => {
     const config = centralConfigFrom(opts);
-    const { store, series } = openStores(config);
+    const { store, series } = await openStores(config);
     try {
       const key = await createApiKey(store, opts.tenant as string);
       process.stdout.write(`API key for tenant ${String(opts.tenant)} (shown once, keep it safe):\n${key}\n`);
@@ -65,7 +65,7 @@ export function registerCentralCommands(program: Command): void {
     withCentralOptions(cmd, ['dataDir', 'mosquittoPasswordFile', 'mosquittoAclFile']).action(async (id: string, opts: Record<string, unknown>) => {
       const config = centralConfigFrom(opts);
       const mosquitto = mosquittoFiles(config);
-      const { store, series } = openStores(config);
+      const { store, series } = await openStores(config);
       try {
         const password = await createMqttAccount(store, id, kind, kind === 'gateway' ? (opts.site as string) : null, { mosquitto });
         if (mosquitto !== undefined) process.stderr.write(mosquittoReloadHint(mosquitto.passwordFile));

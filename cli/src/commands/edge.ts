@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createEdgeAgent, loadEdgeConfig } from '@pledgewatch/edge-agent';
 import { makeLogger } from '../logger.ts';
-import { runUntilSignalled } from '../run.ts';
+import { runUntilSignalled } from '@pledgewatch/common/lifecycle';
 
 export function registerEdgeCommands(program: Command): void {
   const edge = program

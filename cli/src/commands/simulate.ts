@@ -6,7 +6,7 @@ import { openStores, startCentral } from '../central.ts';
 import { demoCredentials, runDemoWorld } from '../demo.ts';
 import { makeLogger } from '../logger.ts';
 import { mosquittoFiles } from '../provision.ts';
-import { runUntilSignalled } from '../run.ts';
+import { runUntilSignalled } from '@pledgewatch/common/lifecycle';
 import { centralConfigFrom, fatalShutdown, mosquittoReloadHint, withCentralOptions } from './central.ts';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -24,7 +24,7 @@ export function registerSimulateCommands(program: Command): void {
     const logger = makeLogger(config.logLevel, 'stderr');
     const mosquitto = mosquittoFiles(config);
     // Gateways and the feed are registered in the central side's data dir, as `gateway create` would.
-    const { store, series } = openStores(config);
+    const { store, series } = await openStores(config);
     if (opts.setupOnly === true) {
       try {
         await demoCredentials(store, config.dataDir, mosquitto);

@@ -16,7 +16,7 @@ const { options } = workerData as { options: IngestWorkerOptions };
 
 const logger = pino({ level: options.logLevel, base: { app: 'pledgewatch', thread: 'ingest' } });
 const registry = new Registry();
-const store = openStateStore(options.state);
+const store = await openStateStore(options.state);
 const series = openSeriesStore(options.series, { log: logger.child({ component: 'series' }), metrics: seriesMetrics(registry) });
 const webhookStore = options.webhooks === undefined ? null : openWebhookStore(options.state);
 const dispatcher =

@@ -24,6 +24,8 @@ export const problemType = (code: ErrorCode): string => PROBLEM_TYPE_BASE + code
 
 export function problemOf(err: PwError, request: FastifyRequest): Problem {
   const problem: Problem = {
+    // Extensions first: the standard members below always win over a same-named extension.
+    ...err.extensions,
     type: problemType(err.code),
     title: ERRORS[err.code].title,
     status: err.status,

@@ -6,6 +6,7 @@ import {
   ALERT_SEVERITIES,
   ALERT_STATUSES,
   ALERT_TYPES,
+  Epc,
   ERRORS,
   Id,
   PledgeRegistration,
@@ -165,3 +166,27 @@ export const GatewayViewSchema = Type.Object({
 });
 
 export const IdParams = Type.Object({ id: Id });
+
+/** A release order as the API takes it (CONTRACT §3). */
+export const ReleaseBody = Type.Object(
+  {
+    epcs: Type.Optional(Type.Array(Epc, { maxItems: 100_000, description: 'items released by name' })),
+    quantity: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'quantity released without naming items, in the pledge unit' })),
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ReleaseSchema = Type.Object({
+  id: Id,
+  pledgeId: Id,
+  epcs: Type.Array(Type.String()),
+  quantity: Type.Optional(Type.Number()),
+  reason: Type.String(),
+  createdAt: Time,
+});
+
+export const LoanBody = Type.Object(
+  { outstanding: Type.Number({ minimum: 0, description: 'loan outstanding, in the loan currency (at most its minor units)' }) },
+  { additionalProperties: false },
+);

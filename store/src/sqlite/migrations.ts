@@ -210,6 +210,22 @@ export const WEBHOOK_MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/**
+ * FX rates (and, next, the audit chain) of the valuation issue: its own component (recorded as
+ * 'valuation'), migrated into the state database by openSqliteState after 'state'.
+ */
+export const VALUATION_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE fx_rates (
+    base  TEXT NOT NULL,
+    quote TEXT NOT NULL,
+    at    INTEGER NOT NULL,
+    body  TEXT NOT NULL,
+    PRIMARY KEY (base, quote)
+  ) WITHOUT ROWID;
+  `,
+];
+
 export const MIGRATIONS: Readonly<Record<MigrationComponent, readonly string[]>> = {
   state: STATE_MIGRATIONS,
   series: SERIES_MIGRATIONS,

@@ -11,6 +11,7 @@ type PledgeOps = Pick<
   | 'listPledges'
   | 'listAllPledges'
   | 'listPledgesChangedSince'
+  | 'updatePledgeLoan'
   | 'setPledgeStatus'
   | 'getPledgeStatus'
 >;
@@ -54,6 +55,20 @@ export function pledgeOps(db: Db): PledgeOps {
     .prepare<[string], ValuationStatus | null>('SELECT valuation_status FROM pledges WHERE id = ?')
     .pluck();
 
+  const bodyOf = db.prepare<[string, string], { body: string; updated_at: number }>(
+    'SELECT body, updated_at FROM pledges WHERE tenant = ? AND id = ?',
+  );
+  const rewrite = db.prepare<[string, number, string]>('UPDATE pledges SET body = ?, updated_at = ? WHERE id = ?');
+  const updateLoan = db.transaction((tenant: string, id: string, outstanding: number, atMs: number): Pledge | null => {
+    const row = bodyOf.get(tenant, id);
+    if (row === undefined) return null;
+    const current = parse(row.body);
+    const next: Pledge = { ...current, loan: { ...current.loan, outstanding } };
+    // Strictly later than the last change, so a follower polling by change time never misses it.
+    rewrite.run(JSON.stringify(next), Math.max(atMs, row.updated_at + 1), id);
+    return next;
+  });
+
   // Immediate: the id check and the inserts must see no other writer in between.
   const create = db.transaction((pledge: Pledge) => {
     if (exists.get(pledge.id) !== undefined) throw new PwError('PLEDGE_EXISTS', `Pledge ${pledge.id} already exists`);
@@ -91,6 +106,8 @@ export function pledgeOps(db: Db): PledgeOps {
         byTenant.all({ tenant, site: filter.siteId ?? null, borrower: filter.borrower ?? null }).map(parse),
       ),
     listAllPledges: () => later(() => all.all().map(parse)),
+    updatePledgeLoan: (tenant, id, outstanding, at) =>
+      later(() => updateLoan.immediate(tenant, id, outstanding, toMs(at, 'at'))),
     listPledgesChangedSince: (since) => later(() => changedSince.all(toMs(since, 'since')).map(parse)),
     // Unknown ids are ignored: the status belongs to a pledge row and there is none to attach it to.
     setPledgeStatus: (pledgeId, status) =>

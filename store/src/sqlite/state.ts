@@ -1,11 +1,13 @@
 /** The embedded StateStore: one SQLite file in WAL mode, shared safely by ingest and monitor-api. */
 import type { StateStore } from '../state.ts';
-import { later, openDatabase } from './db.ts';
+import { later, migrate, openDatabase } from './db.ts';
+import { VALUATION_MIGRATIONS } from './migrations.ts';
 import { alertOps } from './state-alerts.ts';
 import { identityOps } from './state-identities.ts';
 import { liveOps } from './state-live.ts';
 import { pledgeOps } from './state-pledges.ts';
 import { releaseOps } from './state-releases.ts';
+import { valuationOps } from './state-valuation.ts';
 
 export interface SqliteStateOptions {
   /** Database file, created if missing; ':memory:' for a private in-process database. */
@@ -14,6 +16,12 @@ export interface SqliteStateOptions {
 
 export function openSqliteState(opts: SqliteStateOptions): StateStore {
   const db = openDatabase(opts.path, 'state');
+  try {
+    migrate(db, 'valuation', VALUATION_MIGRATIONS);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const ping = db.prepare('SELECT 1').pluck();
   const { write: writeAlerts, ...alerts } = alertOps(db);
   return {
@@ -31,5 +39,6 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
     ...liveOps(db, writeAlerts),
     ...alerts,
     ...releaseOps(db),
+    ...valuationOps(db),
   };
 }

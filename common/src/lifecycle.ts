@@ -1,4 +1,7 @@
-/** Runs a long-lived service until SIGTERM/SIGINT, then drains it and exits 0. */
+/**
+ * Runs a long-lived service until SIGTERM/SIGINT, then drains it and exits 0 (a second signal exits
+ * at once). For the commands' entry points only: it owns the process's signal handling.
+ */
 import type { Logger } from 'pino';
 
 export async function runUntilSignalled(logger: Logger, stop: () => Promise<void>): Promise<void> {

@@ -1,0 +1,208 @@
+/**
+ * Alerts and their event outbox. Every write that changes an alert records its event in the same
+ * transaction, under the outbox lock (LOCKS.outbox in db.ts): writers run one at a time, so event seqs
+ * follow commit order and the read-then-write on an alert's condition sees every earlier writer's
+ * commit. The partial unique index still holds one unresolved alert per condition against any SQL.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  alertView,
+  maxSeverity,
+  mergeEvidence,
+  PwError,
+  type AlertChange,
+  type AlertEventType,
+  type AlertRecord,
+  type EventRecord,
+} from '@pledgewatch/common';
+import type { AlertFilter, StateStore } from '../state.ts';
+import { toMs } from '../sqlite/time.ts';
+import { lockOutbox, transaction, type Client, type Pool } from './db.ts';
+
+type AlertOps = Pick<
+  StateStore,
+  'applyAlertChanges' | 'listActiveAlerts' | 'listAlerts' | 'getAlert' | 'acknowledgeAlert' | 'resolveAlert' | 'eventsAfter'
+>;
+
+/** Writes alert changes inside a transaction the caller holds (commitBatch's, or applyAlertChanges'). */
+export type AlertWriter = (client: Client, changes: readonly AlertChange[]) => Promise<void>;
+
+interface EventRow {
+  seq: string;
+  id: string;
+  tenant: string;
+  type: AlertEventType;
+  pledge_id: string;
+  alert_id: string | null;
+  data: string;
+  created_at: string;
+}
+
+const DEFAULT_LIMIT = 100;
+
+export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
+  const record = async (c: Client, type: AlertEventType, a: AlertRecord, at: string) => {
+    await c.query(
+      `INSERT INTO events (id, tenant, type, pledge_id, alert_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [`evt_${randomUUID()}`, a.tenant, type, a.pledgeId, a.id, JSON.stringify(alertView(a)), at],
+    );
+  };
+  const save = async (c: Client, a: AlertRecord) => {
+    await c.query('UPDATE alerts SET status = $2, updated_at = $3, body = $4 WHERE id = $1', [
+      a.id,
+      a.status,
+      toMs(a.updatedAt, 'alert.updatedAt'),
+      JSON.stringify(a),
+    ]);
+  };
+
+  const write: AlertWriter = async (c, changes) => {
+    if (changes.length === 0) return;
+    await lockOutbox(c);
+    for (const change of changes) {
+      const next = change.alert;
+      const { rows } = await c.query<{ body: string }>(
+        `SELECT body FROM alerts WHERE pledge_id = $1 AND type = $2 AND subject = $3 AND status <> 'resolved'`,
+        [next.pledgeId, next.type, next.subject],
+      );
+      const current = rows[0] === undefined ? null : parse(rows[0].body);
+      if (change.kind === 'open' && current === null) {
+        await c.query(
+          `INSERT INTO alerts (id, tenant, pledge_id, type, subject, status, opened_at, updated_at, body)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [
+            next.id,
+            next.tenant,
+            next.pledgeId,
+            next.type,
+            next.subject,
+            next.status,
+            toMs(next.openedAt, 'alert.openedAt'),
+            toMs(next.updatedAt, 'alert.updatedAt'),
+            JSON.stringify(next),
+          ],
+        );
+        await record(c, 'alert.opened', next, next.updatedAt);
+        continue;
+      }
+      // A person resolved it meanwhile: the rule's next look opens a new alert if the condition holds.
+      if (current === null) continue;
+      if (change.kind === 'resolve') {
+        const resolved: AlertRecord = {
+          ...current,
+          status: 'resolved',
+          resolvedAt: next.resolvedAt ?? next.updatedAt,
+          resolvedBy: 'rule',
+          updatedAt: next.updatedAt,
+          summary: next.summary,
+          evidence: mergeEvidence(current.evidence, next.evidence),
+          lastSeenAt: newest(current.lastSeenAt, next.lastSeenAt),
+        };
+        await save(c, resolved);
+        await record(c, 'alert.resolved', resolved, next.updatedAt);
+        continue;
+      }
+      // An open for a condition that has an alert already (another process, a replay) is an update
+      // of that alert: one more occurrence, never a lower severity.
+      const merging = change.kind === 'open';
+      const notify = merging || change.notify;
+      const merged: AlertRecord = {
+        ...current,
+        severity: maxSeverity(current.severity, next.severity),
+        summary: next.summary,
+        evidence: merging ? mergeEvidence(current.evidence, next.evidence) : next.evidence,
+        occurrences: merging ? current.occurrences + 1 : Math.max(current.occurrences, next.occurrences),
+        lastSeenAt: newest(current.lastSeenAt, next.lastSeenAt),
+        latched: current.latched || next.latched,
+        // A silent update refreshes the evidence but is not a change worth telling about (see `since`).
+        updatedAt: notify ? next.updatedAt : current.updatedAt,
+      };
+      await save(c, merged);
+      if (notify) await record(c, 'alert.updated', merged, next.updatedAt);
+    }
+  };
+
+  const person = (tenant: string, id: string, at: string, action: 'ack' | 'resolve'): Promise<AlertRecord | null> =>
+    transaction(pool, async (c) => {
+      await lockOutbox(c);
+      const { rows } = await c.query<{ body: string }>('SELECT body FROM alerts WHERE tenant = $1 AND id = $2', [tenant, id]);
+      if (rows[0] === undefined) return null;
+      const a = parse(rows[0].body);
+      if (action === 'ack') {
+        if (a.status === 'resolved') throw new PwError('ALERT_RESOLVED', `Alert ${id} is already resolved`);
+        if (a.status === 'acknowledged') return a;
+        const acked: AlertRecord = { ...a, status: 'acknowledged', acknowledgedAt: at, updatedAt: at };
+        await save(c, acked);
+        await record(c, 'alert.updated', acked, at);
+        return acked;
+      }
+      if (a.status === 'resolved') return a;
+      const resolved: AlertRecord = { ...a, status: 'resolved', resolvedAt: at, resolvedBy: 'api', updatedAt: at };
+      await save(c, resolved);
+      await record(c, 'alert.resolved', resolved, at);
+      return resolved;
+    });
+
+  const bodies = async (sql: string, params: unknown[]): Promise<AlertRecord[]> =>
+    (await pool.query<{ body: string }>(sql, params)).rows.map((r) => parse(r.body));
+
+  return {
+    write,
+    applyAlertChanges: async (changes) => {
+      if (changes.length > 0) await transaction(pool, (c) => write(c, changes));
+    },
+    listActiveAlerts: (types) =>
+      bodies(
+        `SELECT body FROM alerts WHERE status <> 'resolved' AND ($1::text[] IS NULL OR type = ANY($1::text[]))
+         ORDER BY opened_at, id COLLATE "C"`,
+        [types === undefined ? null : [...types]],
+      ),
+    listAlerts: (tenant, filter: AlertFilter = {}) =>
+      bodies(
+        `SELECT body FROM alerts
+         WHERE tenant = $1
+           AND ($2::text[] IS NULL OR status = ANY($2::text[]))
+           AND ($3::text IS NULL OR pledge_id = $3)
+           AND ($4::text IS NULL OR type = $4)
+           AND ($5::bigint IS NULL OR updated_at >= $5)
+         ORDER BY updated_at DESC, id COLLATE "C"
+         LIMIT $6`,
+        [
+          tenant,
+          filter.statuses === undefined ? null : [...filter.statuses],
+          filter.pledgeId ?? null,
+          filter.type ?? null,
+          filter.since === undefined ? null : toMs(filter.since, 'since'),
+          filter.limit ?? DEFAULT_LIMIT,
+        ],
+      ),
+    getAlert: async (tenant, id) => (await bodies('SELECT body FROM alerts WHERE tenant = $1 AND id = $2', [tenant, id]))[0] ?? null,
+    acknowledgeAlert: (tenant, id, at) => person(tenant, id, at, 'ack'),
+    resolveAlert: (tenant, id, at) => person(tenant, id, at, 'resolve'),
+    eventsAfter: async (seq, limit) => {
+      const { rows } = await pool.query<EventRow>(
+        'SELECT seq, id, tenant, type, pledge_id, alert_id, data, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2',
+        [seq, limit],
+      );
+      return rows.map((r) => ({
+        seq: Number(r.seq),
+        id: r.id,
+        tenant: r.tenant,
+        type: r.type,
+        pledgeId: r.pledge_id,
+        alertId: r.alert_id,
+        data: JSON.parse(r.data) as EventRecord['data'],
+        createdAt: r.created_at,
+      }));
+    },
+  };
+}
+
+function parse(body: string): AlertRecord {
+  return JSON.parse(body) as AlertRecord;
+}
+
+/** The later of two times (as ms, not text: see sqlite/time.ts). */
+function newest(a: string, b: string): string {
+  return Date.parse(b) > Date.parse(a) ? b : a;
+}

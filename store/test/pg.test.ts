@@ -1,0 +1,156 @@
+/**
+ * The PostgreSQL state adapter against a real server: the same contract suite as SQLite, and what only
+ * a shared database has to prove — several processes (here: pools) on one database.
+ */
+import { suiteTitle } from '@pledgewatch/common/testing-servers';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openPgState, openStateStore, type StateStore } from '../src/index.ts';
+import { alert, at, batch, epc, pledge } from './fixtures.ts';
+import { postgresAvailable, postgresForTests, type PostgresForTests } from './pg-helpers.ts';
+import { describeStateStoreContract } from './state-contract.ts';
+
+describe.skipIf(!postgresAvailable.ok)(suiteTitle('PostgreSQL state adapter on a real server', postgresAvailable), () => {
+  let server: PostgresForTests;
+  let lastUrl = '';
+  beforeAll(async () => {
+    server = await postgresForTests();
+  }, 60_000);
+  afterAll(async () => {
+    await server.close();
+  });
+
+  describeStateStoreContract(
+    'postgres',
+    async () => {
+      lastUrl = await server.createDatabase();
+      return openPgState({ url: lastUrl, poolSize: 4 });
+    },
+    { reopen: () => openPgState({ url: lastUrl, poolSize: 4 }) },
+  );
+
+  describe('several processes on one database', () => {
+    const opened: StateStore[] = [];
+    const two = async (): Promise<[StateStore, StateStore]> => {
+      const url = await server.createDatabase();
+      // At once, on a new database: the advisory lock lets one migrate and the other find it done.
+      const [a, b] = await Promise.all([openPgState({ url }), openStateStore({ kind: 'postgres', url })]);
+      opened.push(a, b);
+      return [a, b];
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    it('migrates once when two processes open a new database at once, and records the versions', async () => {
+      const url = await server.createDatabase();
+      const stores = await Promise.all([1, 2, 3].map(() => openPgState({ url, poolSize: 2 })));
+      opened.push(...stores);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ component: string; version: number }>(
+          'SELECT component, version FROM schema_migrations ORDER BY component, version',
+        );
+        expect(rows).toEqual([
+          { component: 'state', version: 1 },
+          { component: 'valuation', version: 1 },
+        ]);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('shows each process the other’s writes', async () => {
+      const [a, b] = await two();
+      await a.createPledge(pledge({ id: 'p1', epcs: [epc(1)] }));
+      expect(await b.getPledge('bank-a', 'p1')).toMatchObject({ id: 'p1' });
+      await b.applyAlertChanges([{ kind: 'open', alert: alert({ id: 'a1', pledgeId: 'p1' }) }]);
+      expect((await a.listActiveAlerts()).map((x) => x.id)).toEqual(['a1']);
+      expect(await b.commitBatch(batch('gw-1', 1))).toBe(true);
+      expect(await a.commitBatch(batch('gw-1', 1))).toBe(false);
+      expect((await a.pendingBatches()).map((x) => x.seq)).toEqual([1]);
+    });
+
+    it('lets exactly one of two concurrent pledges of the same EPC succeed', async () => {
+      const [a, b] = await two();
+      for (let round = 0; round < 10; round++) {
+        const shared = epc(100 + round);
+        const results = await Promise.allSettled([
+          a.createPledge(pledge({ id: `a${round}`, tenant: 'bank-a', epcs: [epc(200 + round), shared] })),
+          b.createPledge(pledge({ id: `b${round}`, tenant: 'bank-b', epcs: [shared, epc(300 + round)] })),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const failed = results.find((r) => r.status === 'rejected');
+        expect(failed?.reason).toMatchObject({ code: 'EPC_ALREADY_PLEDGED' });
+      }
+      expect(await a.listAllPledges()).toHaveLength(10);
+    });
+
+    it('keeps one unresolved alert per condition when two processes open it at once', async () => {
+      const [a, b] = await two();
+      await a.createPledge(pledge({ id: 'p1' }));
+      const results = await Promise.all([
+        a.commitBatch(batch('gw-1', 1), [{ kind: 'open', alert: alert({ id: 'from-a', pledgeId: 'p1' }) }]),
+        b.commitBatch(batch('gw-2', 1), [{ kind: 'open', alert: alert({ id: 'from-b', pledgeId: 'p1' }) }]),
+      ]);
+      expect(results).toEqual([true, true]);
+      const active = await b.listActiveAlerts();
+      expect(active).toHaveLength(1);
+      expect(active[0]?.occurrences).toBe(2);
+    });
+
+    it('hands out outbox seqs in commit order, so a follower polling meanwhile misses nothing', async () => {
+      const [a, b] = await two();
+      const pledges = 8;
+      for (let i = 0; i < pledges; i++) await a.createPledge(pledge({ id: `p${i}`, epcs: [epc(i)] }));
+      const seen: number[] = [];
+      let cursor = 0;
+      let writing = true;
+      const follow = (async () => {
+        while (writing || (await b.eventsAfter(cursor, 1)).length > 0) {
+          for (const e of await b.eventsAfter(cursor, 50)) {
+            seen.push(e.seq);
+            cursor = e.seq;
+          }
+        }
+      })();
+      // Many writers on both pools at once, each transaction opening one alert (one event).
+      await Promise.all(
+        Array.from({ length: 40 }, (_, n) =>
+          (n % 2 === 0 ? a : b).applyAlertChanges([
+            { kind: 'open', alert: alert({ id: `a${n}`, pledgeId: `p${n % pledges}`, subject: `zone:Z${n}`, updatedAt: at(n) }) },
+          ]),
+        ),
+      );
+      writing = false;
+      await follow;
+      const all = (await a.eventsAfter(0, 1000)).map((e) => e.seq);
+      expect(all).toHaveLength(40);
+      expect(seen).toEqual(all);
+    });
+
+    it('refuses a second unresolved alert for a condition even from raw SQL', async () => {
+      const url = await server.createDatabase();
+      const store = await openPgState({ url });
+      opened.push(store);
+      await store.createPledge(pledge({ id: 'p1' }));
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const insert = (id: string, status: string) =>
+        client.query(
+          `INSERT INTO alerts (id, tenant, pledge_id, type, subject, status, opened_at, updated_at, body)
+           VALUES ($1, 'bank-a', 'p1', 'DAMAGE', 'zone:A1', $2, 0, 0, '{}')`,
+          [id, status],
+        );
+      try {
+        await insert('x1', 'open');
+        await expect(insert('x2', 'acknowledged')).rejects.toMatchObject({ code: '23505' });
+        await insert('x3', 'resolved');
+        await insert('x4', 'resolved');
+      } finally {
+        await client.end();
+      }
+    });
+  });
+});
