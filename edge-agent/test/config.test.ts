@@ -1,9 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPwError, type FieldError } from '@pledgewatch/common';
 import { checkEdgeConfig, EDGE_DEFAULTS, loadEdgeConfig } from '../src/index.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, configErrors as errorsOf } from './helpers.ts';
 
 const examplePath = join(import.meta.dirname, '..', 'examples', 'edge.example.json');
 
@@ -14,15 +13,6 @@ const minimal = () => ({
   readers: [{ id: 'r1', driver: 'simulated', antennas: { '1': 'A1' } }],
 });
 
-function errorsOf(value: unknown): FieldError[] {
-  try {
-    checkEdgeConfig(value);
-  } catch (err) {
-    if (isPwError(err, 'VALIDATION')) return err.errors;
-    throw err;
-  }
-  throw new Error('config was accepted');
-}
 
 describe('edge config', () => {
   const dirs: { remove: () => void }[] = [];

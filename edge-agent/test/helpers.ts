@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
+import { isPwError, type FieldError } from '@pledgewatch/common';
+import { checkEdgeConfig } from '../src/config.ts';
 
 export const silentLogger = (): Logger => pino({ level: 'silent' });
 
@@ -93,4 +95,15 @@ export async function waitFor<T>(check: () => T | undefined | false, ms = 10_000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The errors an edge config is refused with, each naming its key; fails the test when it is accepted. */
+export function configErrors(value: unknown): FieldError[] {
+  try {
+    checkEdgeConfig(value);
+  } catch (err) {
+    if (isPwError(err, 'VALIDATION')) return err.errors;
+    throw err;
+  }
+  throw new Error('config was accepted');
 }

@@ -3,10 +3,10 @@
  * a real aedes broker, all on port 0 — tag events reach an MQTT subscriber.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPwError, type FieldError, type UplinkBatch, type UplinkEvent } from '@pledgewatch/common';
+import { type UplinkBatch, type UplinkEvent } from '@pledgewatch/common';
 import { startLlrpEmulator } from '../../simulators/src/llrp-emulator.ts';
 import { checkEdgeConfig, createEdgeAgent, LlrpReader, type EdgeAgent } from '../src/index.ts';
-import { record, seededRandom, silentLogger, startBroker, tempDir, waitFor } from './helpers.ts';
+import { record, seededRandom, silentLogger, startBroker, tempDir, waitFor, configErrors as errorsOf } from './helpers.ts';
 
 const GW = 'gw-llrp-1';
 const T1 = '3034257BF7194E4000001A85';
@@ -20,15 +20,6 @@ const base = (reader: Record<string, unknown>) => ({
   readers: [{ id: 'dock', driver: 'llrp', antennas: { '1': 'A1', '2': 'A2' }, ...reader }],
 });
 
-function errorsOf(value: unknown): FieldError[] {
-  try {
-    checkEdgeConfig(value);
-  } catch (err) {
-    if (isPwError(err, 'VALIDATION')) return err.errors;
-    throw err;
-  }
-  throw new Error('config was accepted');
-}
 
 describe('llrp reader config', () => {
   it('fills the defaults: port 5084, keepalive 10 s, rounds of 1 s, retries from 1 s up to a minute', () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isPwError, type FieldError } from '@pledgewatch/common';
 import { checkEdgeConfig, loadEdgeConfig, type EdgeConfigInput } from '../src/index.ts';
+import { configErrors as errorsOf } from './helpers.ts';
 
 const base = (extra: Partial<EdgeConfigInput> = {}) => ({
   gatewayId: 'gw-01',
@@ -11,15 +11,6 @@ const base = (extra: Partial<EdgeConfigInput> = {}) => ({
   ...extra,
 });
 
-function errorsOf(value: unknown): FieldError[] {
-  try {
-    checkEdgeConfig(value);
-  } catch (err) {
-    if (isPwError(err, 'VALIDATION')) return err.errors;
-    throw err;
-  }
-  throw new Error('config was accepted');
-}
 
 describe('edge config: localBroker and metrics', () => {
   it('has no local broker and no metrics endpoint unless configured', () => {

@@ -1,8 +1,8 @@
 /** The `serial` reader block: defaults, and a precise error per bad key; and the line formats it configures. */
 import { describe, expect, it } from 'vitest';
-import { isPwError, type FieldError } from '@pledgewatch/common';
 import { REGEX_SAMPLE_PATTERN } from '../../simulators/src/serial-emulator.ts';
 import { checkEdgeConfig, LineFormat } from '../src/index.ts';
+import { configErrors as errorsOf } from './helpers.ts';
 
 const base = (reader: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   gatewayId: 'gw-serial-1',
@@ -12,15 +12,6 @@ const base = (reader: Record<string, unknown>, extra: Record<string, unknown> = 
   ...extra,
 });
 
-function errorsOf(value: unknown): FieldError[] {
-  try {
-    checkEdgeConfig(value);
-  } catch (err) {
-    if (isPwError(err, 'VALIDATION')) return err.errors;
-    throw err;
-  }
-  throw new Error('config was accepted');
-}
 
 describe('serial reader config', () => {
   it('fills the defaults: 115200 8N1, CRLF lines of EPC,antenna,RSSI, rounds of 1 s, reopen from 0.5 s up to 10 s', () => {

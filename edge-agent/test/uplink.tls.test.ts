@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPwError, type FieldError, type UplinkBatch } from '@pledgewatch/common';
+import { isPwError, type UplinkBatch } from '@pledgewatch/common';
 import { checkEdgeConfig, createEdgeAgent, type EdgeAgent } from '../src/index.ts';
-import { record, silentLogger, tempDir, waitFor } from './helpers.ts';
+import { record, silentLogger, tempDir, waitFor, configErrors as errorsOf } from './helpers.ts';
 
 const GW = 'gw-tls-1';
 const GW_PASSWORD = 'gw-secret';
@@ -45,15 +45,6 @@ async function tlsBroker() {
   };
 }
 
-function errorsOf(value: unknown): FieldError[] {
-  try {
-    checkEdgeConfig(value);
-  } catch (err) {
-    if (isPwError(err, 'VALIDATION')) return err.errors;
-    throw err;
-  }
-  throw new Error('config was accepted');
-}
 
 describe('uplink over TLS', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
