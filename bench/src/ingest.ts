@@ -57,6 +57,13 @@ async function publishAll(client: MqttClient, messages: { topic: string; body: B
 }
 
 export async function benchIngest(): Promise<void> {
+  const { value, baseline } = await measureIngest();
+  report({ bench: 'ingest', metric: 'events_per_s', value, unit: '1/s', baseline });
+  report({ bench: 'ingest', metric: 'batch_events', value: BATCH, unit: 'events' });
+}
+
+/** Ingest's events/s and the bare subscriber's, same run (see the file comment). */
+export async function measureIngest(): Promise<{ value: number; baseline: number }> {
   const dir = tempDir('pw-bench-ingest-');
   const store = openSqliteState({ path: dir.file('state.db') });
   const logger = pino({ level: 'warn' });
@@ -117,12 +124,10 @@ export async function benchIngest(): Promise<void> {
       ?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
   const value = await timed(1_000_000, applied);
 
-  report({ bench: 'ingest', metric: 'events_per_s', value, unit: '1/s', baseline });
-  report({ bench: 'ingest', metric: 'batch_events', value: BATCH, unit: 'events' });
-
   for (const c of publishers) await c.endAsync();
   await ingest.stop();
   await broker.close();
   await store.close();
   dir.remove();
+  return { value, baseline };
 }

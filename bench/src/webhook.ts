@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- webhook`: latency from an alert-causing event reaching the central broker to the
  * lender's receiver holding the signed webhook, through the real central side (broker, ingest worker,
- * rules, outbox, dispatcher). Measured idle, then while gateways push tag traffic at about half of
- * ingest's measured maximum. Each sample is a camera damage event in a fresh zone (DAMAGE opens at
+ * rules, outbox, dispatcher). Measured idle, then while a gateway pushes tag traffic at half of
+ * ingest's maximum, measured first in the same run. Each sample is a camera damage event in a fresh zone (DAMAGE opens at
  * once: no confirmation delay is involved).
  */
 import { createServer } from 'node:http';
@@ -14,17 +14,20 @@ import { loadCentralConfig } from '@pledgewatch/cli/config';
 import { createApiKey, createMqttAccount } from '@pledgewatch/cli/provision';
 import mqtt from 'mqtt';
 import pino from 'pino';
+import { measureIngest } from './ingest.ts';
 import { report } from './report.ts';
 
 const SAMPLES = Number(process.env.PW_BENCH_WEBHOOK_SAMPLES ?? 100);
-// About half of what `npm run bench -- ingest` measures on this 2-core machine with the rules on.
-const LOAD_EVENTS_PER_S = Number(process.env.PW_BENCH_WEBHOOK_LOAD ?? 75_000);
+
 const ZONES = 2 * SAMPLES + 1;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
 export async function benchWebhook(): Promise<void> {
+  // The load is half of ingest's maximum measured in this run (PW_BENCH_WEBHOOK_LOAD overrides it).
+  const given = process.env.PW_BENCH_WEBHOOK_LOAD;
+  const LOAD_EVENTS_PER_S = given === undefined ? Math.round((await measureIngest()).value / 2) : Number(given);
   const dir = tempDir('pw-bench-webhook-');
   const arrivals = new Map<string, number>();
   const receiver = createServer((req, res) => {
