@@ -54,6 +54,14 @@ async function registerPledges(apiUrl: string, apiKey: string): Promise<void> {
   }
 }
 
+interface AlertRow {
+  id: string;
+  pledgeId: string;
+  type: string;
+  severity: string;
+  summary: string;
+}
+
 interface PledgeRow {
   id: string;
   borrower: string;
@@ -137,11 +145,19 @@ export async function runDemoWorld(opts: {
     (step) => opts.out(`\n▶ t+${step.atS}s: ${step.say}`),
     (step, err) => opts.logger.error({ err, step: step.say }, 'scenario step failed'),
   );
+  const announced = new Set<string>();
   const show = async () => {
     const res = await fetch(`${opts.apiUrl}/v1/pledges`, { headers: { authorization: `Bearer ${creds.apiKey}` } });
     if (!res.ok) return opts.out(`(GET /v1/pledges answered ${res.status})`);
     const body = (await res.json()) as { items: PledgeRow[] };
     opts.out(formatTable(body.items, new Date()));
+    const alerts = await fetch(`${opts.apiUrl}/v1/alerts?status=open`, { headers: { authorization: `Bearer ${creds.apiKey}` } });
+    if (!alerts.ok) return;
+    for (const a of ((await alerts.json()) as { items: AlertRow[] }).items) {
+      if (announced.has(a.id)) continue;
+      announced.add(a.id);
+      opts.out(`⚠ ${a.severity.toUpperCase()} ${a.type} on ${a.pledgeId}: ${a.summary}`);
+    }
   };
   const table = setInterval(() => void show().catch((err: unknown) => opts.logger.warn({ err }, 'table refresh failed')), opts.tableEveryMs ?? 4000);
   return {

@@ -27,19 +27,21 @@ export const DEMO_COMMODITIES: FeedCommodity[] = [
 ];
 
 const limits = { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 };
+/** A short confirmation so the demo's theft becomes an alert within the minute (production default: 120 s). */
+const rules = { confirmationDelayS: 5 };
 
 export const DEMO_PLEDGES: PledgeRegistrationBody[] = [
   {
     id: 'PL-DEMO-COPPER', borrower: 'Acme Metals', siteId: DEMO.siteId, zones: ['A1'], commodity: 'copper-cathode', unit: 't',
-    items: COPPER.map((epc) => ({ epc, quantity: 2.5 })), loan: { outstanding: 470_000, currency: 'USD' }, haircut: 0.15, limits,
+    items: COPPER.map((epc) => ({ epc, quantity: 2.5 })), loan: { outstanding: 470_000, currency: 'USD' }, haircut: 0.15, limits, rules,
   },
   {
     id: 'PL-DEMO-STEEL', borrower: 'Northern Steel Trading', siteId: DEMO.siteId, zones: ['A2'], commodity: 'steel-coil', unit: 't',
-    items: STEEL.map((epc) => ({ epc, quantity: 20 })), loan: { outstanding: 180_000, currency: 'USD' }, haircut: 0.2, limits,
+    items: STEEL.map((epc) => ({ epc, quantity: 20 })), loan: { outstanding: 180_000, currency: 'USD' }, haircut: 0.2, limits, rules,
   },
   {
     id: 'PL-DEMO-COTTON', borrower: 'Delta Fibres', siteId: DEMO.siteId, zones: ['B1'], commodity: 'cotton', unit: 't',
-    items: COTTON.map((epc) => ({ epc, quantity: 0.227 })), loan: { outstanding: 18_000, currency: 'USD' }, haircut: 0.25, limits,
+    items: COTTON.map((epc) => ({ epc, quantity: 0.227 })), loan: { outstanding: 18_000, currency: 'USD' }, haircut: 0.25, limits, rules,
   },
 ];
 
