@@ -1,4 +1,5 @@
 export * from './alerts.ts';
+export * from './alert-writes.ts';
 export * from './clock.ts';
 export * from './errors.ts';
 export * from './fx.ts';

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   alertView,
-  maxSeverity,
-  mergeEvidence,
-  PwError,
+  alertWrite,
+  personAction,
+  type AlertWrite,
   type AlertChange,
   type AlertEventType,
   type AlertRecord,
@@ -56,6 +56,29 @@ export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
     ]);
   };
 
+  const perform = async (c: Client, w: AlertWrite): Promise<void> => {
+    if (w.kind === 'none') return;
+    if (w.kind === 'insert') {
+      const next = w.alert;
+      await c.query(
+        `INSERT INTO alerts (id, tenant, pledge_id, type, subject, status, opened_at, updated_at, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          next.id,
+          next.tenant,
+          next.pledgeId,
+          next.type,
+          next.subject,
+          next.status,
+          toMs(next.openedAt, 'alert.openedAt'),
+          toMs(next.updatedAt, 'alert.updatedAt'),
+          JSON.stringify(next),
+        ],
+      );
+    } else await save(c, w.alert);
+    if (w.event !== null) await record(c, w.event, w.alert, w.at);
+  };
+
   const write: AlertWriter = async (c, changes) => {
     if (changes.length === 0) return;
     await lockOutbox(c);
@@ -65,60 +88,7 @@ export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
         `SELECT body FROM alerts WHERE pledge_id = $1 AND type = $2 AND subject = $3 AND status <> 'resolved'`,
         [next.pledgeId, next.type, next.subject],
       );
-      const current = rows[0] === undefined ? null : parse(rows[0].body);
-      if (change.kind === 'open' && current === null) {
-        await c.query(
-          `INSERT INTO alerts (id, tenant, pledge_id, type, subject, status, opened_at, updated_at, body)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [
-            next.id,
-            next.tenant,
-            next.pledgeId,
-            next.type,
-            next.subject,
-            next.status,
-            toMs(next.openedAt, 'alert.openedAt'),
-            toMs(next.updatedAt, 'alert.updatedAt'),
-            JSON.stringify(next),
-          ],
-        );
-        await record(c, 'alert.opened', next, next.updatedAt);
-        continue;
-      }
-      // A person resolved it meanwhile: the rule's next look opens a new alert if the condition holds.
-      if (current === null) continue;
-      if (change.kind === 'resolve') {
-        const resolved: AlertRecord = {
-          ...current,
-          status: 'resolved',
-          resolvedAt: next.resolvedAt ?? next.updatedAt,
-          resolvedBy: 'rule',
-          updatedAt: next.updatedAt,
-          summary: next.summary,
-          evidence: mergeEvidence(current.evidence, next.evidence),
-          lastSeenAt: newest(current.lastSeenAt, next.lastSeenAt),
-        };
-        await save(c, resolved);
-        await record(c, 'alert.resolved', resolved, next.updatedAt);
-        continue;
-      }
-      // An open for a condition that has an alert already (another process, a replay) is an update
-      // of that alert: one more occurrence, never a lower severity.
-      const merging = change.kind === 'open';
-      const notify = merging || change.notify;
-      const merged: AlertRecord = {
-        ...current,
-        severity: maxSeverity(current.severity, next.severity),
-        summary: next.summary,
-        evidence: merging ? mergeEvidence(current.evidence, next.evidence) : next.evidence,
-        occurrences: merging ? current.occurrences + 1 : Math.max(current.occurrences, next.occurrences),
-        lastSeenAt: newest(current.lastSeenAt, next.lastSeenAt),
-        latched: current.latched || next.latched,
-        // A silent update refreshes the evidence but is not a change worth telling about (see `since`).
-        updatedAt: notify ? next.updatedAt : current.updatedAt,
-      };
-      await save(c, merged);
-      if (notify) await record(c, 'alert.updated', merged, next.updatedAt);
+      await perform(c, alertWrite(rows[0] === undefined ? null : parse(rows[0].body), change));
     }
   };
 
@@ -128,19 +98,9 @@ export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
       const { rows } = await c.query<{ body: string }>('SELECT body FROM alerts WHERE tenant = $1 AND id = $2', [tenant, id]);
       if (rows[0] === undefined) return null;
       const a = parse(rows[0].body);
-      if (action === 'ack') {
-        if (a.status === 'resolved') throw new PwError('ALERT_RESOLVED', `Alert ${id} is already resolved`);
-        if (a.status === 'acknowledged') return a;
-        const acked: AlertRecord = { ...a, status: 'acknowledged', acknowledgedAt: at, updatedAt: at };
-        await save(c, acked);
-        await record(c, 'alert.updated', acked, at);
-        return acked;
-      }
-      if (a.status === 'resolved') return a;
-      const resolved: AlertRecord = { ...a, status: 'resolved', resolvedAt: at, resolvedBy: 'api', updatedAt: at };
-      await save(c, resolved);
-      await record(c, 'alert.resolved', resolved, at);
-      return resolved;
+      const w = personAction(a, action, at);
+      await perform(c, w);
+      return w.kind === 'none' ? a : w.alert;
     });
 
   const bodies = async (sql: string, params: unknown[]): Promise<AlertRecord[]> =>
@@ -202,7 +162,3 @@ function parse(body: string): AlertRecord {
   return JSON.parse(body) as AlertRecord;
 }
 
-/** The later of two times (as ms, not text: see sqlite/time.ts). */
-function newest(a: string, b: string): string {
-  return Date.parse(b) > Date.parse(a) ? b : a;
-}

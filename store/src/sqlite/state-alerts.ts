@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   alertView,
-  maxSeverity,
-  mergeEvidence,
-  PwError,
+  alertWrite,
+  personAction,
+  type AlertWrite,
   type AlertChange,
   type AlertEventType,
   type AlertRecord,
@@ -104,60 +104,30 @@ export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
     update.run({ id: a.id, status: a.status, updated_at: toMs(a.updatedAt, 'alert.updatedAt'), body: JSON.stringify(a) });
   };
 
+  const perform = (w: AlertWrite): void => {
+    if (w.kind === 'none') return;
+    if (w.kind === 'insert') {
+      const next = w.alert;
+      insert.run({
+        id: next.id,
+        tenant: next.tenant,
+        pledge_id: next.pledgeId,
+        type: next.type,
+        subject: next.subject,
+        status: next.status,
+        opened_at: toMs(next.openedAt, 'alert.openedAt'),
+        updated_at: toMs(next.updatedAt, 'alert.updatedAt'),
+        body: JSON.stringify(next),
+      });
+    } else save(w.alert);
+    if (w.event !== null) record(w.event, w.alert, w.at);
+  };
+
   const write: AlertWriter = (changes) => {
     for (const change of changes) {
       const next = change.alert;
       const body = unresolvedOf.get(next.pledgeId, next.type, next.subject);
-      const current = body === undefined ? null : (JSON.parse(body) as AlertRecord);
-      if (change.kind === 'open' && current === null) {
-        insert.run({
-          id: next.id,
-          tenant: next.tenant,
-          pledge_id: next.pledgeId,
-          type: next.type,
-          subject: next.subject,
-          status: next.status,
-          opened_at: toMs(next.openedAt, 'alert.openedAt'),
-          updated_at: toMs(next.updatedAt, 'alert.updatedAt'),
-          body: JSON.stringify(next),
-        });
-        record('alert.opened', next, next.updatedAt);
-        continue;
-      }
-      // A person resolved it meanwhile: the rule's next look opens a new alert if the condition holds.
-      if (current === null) continue;
-      if (change.kind === 'resolve') {
-        const resolved: AlertRecord = {
-          ...current,
-          status: 'resolved',
-          resolvedAt: next.resolvedAt ?? next.updatedAt,
-          resolvedBy: 'rule',
-          updatedAt: next.updatedAt,
-          summary: next.summary,
-          evidence: mergeEvidence(current.evidence, next.evidence),
-          lastSeenAt: newest(current.lastSeenAt, next.lastSeenAt),
-        };
-        save(resolved);
-        record('alert.resolved', resolved, next.updatedAt);
-        continue;
-      }
-      // An open for a condition that has an alert already (another process, a replay) is an update
-      // of that alert: one more occurrence, never a lower severity.
-      const merging = change.kind === 'open';
-      const notify = merging || change.notify;
-      const merged: AlertRecord = {
-        ...current,
-        severity: maxSeverity(current.severity, next.severity),
-        summary: next.summary,
-        evidence: merging ? mergeEvidence(current.evidence, next.evidence) : next.evidence,
-        occurrences: merging ? current.occurrences + 1 : Math.max(current.occurrences, next.occurrences),
-        lastSeenAt: newest(current.lastSeenAt, next.lastSeenAt),
-        latched: current.latched || next.latched,
-        // A silent update refreshes the evidence but is not a change worth telling about (see `since`).
-        updatedAt: notify ? next.updatedAt : current.updatedAt,
-      };
-      save(merged);
-      if (notify) record('alert.updated', merged, next.updatedAt);
+      perform(alertWrite(body === undefined ? null : parse(body), change));
     }
   };
   const apply = db.transaction(write);
@@ -165,20 +135,10 @@ export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
   const person = db.transaction((tenant: string, id: string, at: string, action: 'ack' | 'resolve'): AlertRecord | null => {
     const body = byId.get(tenant, id);
     if (body === undefined) return null;
-    const a = JSON.parse(body) as AlertRecord;
-    if (action === 'ack') {
-      if (a.status === 'resolved') throw new PwError('ALERT_RESOLVED', `Alert ${id} is already resolved`);
-      if (a.status === 'acknowledged') return a;
-      const acked: AlertRecord = { ...a, status: 'acknowledged', acknowledgedAt: at, updatedAt: at };
-      save(acked);
-      record('alert.updated', acked, at);
-      return acked;
-    }
-    if (a.status === 'resolved') return a;
-    const resolved: AlertRecord = { ...a, status: 'resolved', resolvedAt: at, resolvedBy: 'api', updatedAt: at };
-    save(resolved);
-    record('alert.resolved', resolved, at);
-    return resolved;
+    const a = parse(body);
+    const w = personAction(a, action, at);
+    perform(w);
+    return w.kind === 'none' ? a : w.alert;
   });
 
   return {
@@ -228,7 +188,3 @@ function parse(body: string): AlertRecord {
   return JSON.parse(body) as AlertRecord;
 }
 
-/** The later of two times (as ms, not text: see time.ts). */
-function newest(a: string, b: string): string {
-  return Date.parse(b) > Date.parse(a) ? b : a;
-}
