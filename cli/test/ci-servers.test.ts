@@ -9,6 +9,7 @@ import { tempDir, waitFor } from '@pledgewatch/common/testing';
 import { influxDatabaseUrl } from '@pledgewatch/common/testing-servers';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { copperPledge } from './fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/pledgewatch.js', import.meta.url));
 const env = process.env;
@@ -44,11 +45,7 @@ describe.skipIf(unset.length > 0)(unset.length > 0 ? `${title} — SKIPPED: ${un
       const apiUrl = await waitFor('the API URL in the start log', () => /"apiUrl":"([^"]+)"/.exec(out)?.[1], 20_000);
       await waitFor('ready', async () => (await fetch(`${apiUrl}/readyz`)).status === 200, 20_000);
       // A lender sees the gateways at the sites of its pledges.
-      const pledge = {
-        id: 'PL-CI', borrower: 'CI Metals', siteId: 'site-ci', zones: ['A1'], commodity: 'copper-cathode', unit: 't',
-        items: [{ epc: '3034257BF7194E4000001A85', quantity: 2.5 }], loan: { outstanding: 1_000, currency: 'USD' }, haircut: 0.15,
-        limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 },
-      };
+      const pledge = copperPledge({ id: 'PL-CI', siteId: 'site-ci', loan: { outstanding: 1_000, currency: 'USD' } });
       const registered = await fetch(`${apiUrl}/v1/pledges`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },

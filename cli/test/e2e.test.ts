@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCentral, type Central } from '../src/central.ts';
 import { loadCentralConfig } from '../src/config.ts';
 import { createApiKey, createMqttAccount } from '../src/provision.ts';
+import { copperPledge } from './fixtures.ts';
 
 const logger = pino({ level: process.env.PW_TEST_LOG ?? 'silent' });
 const EPCS = demoEpcs(5, 20);
@@ -59,11 +60,7 @@ describe('a simulated warehouse seen by a lender over HTTP', () => {
   it('registers a pledge, values it live, and sees quantity and LTV move when goods leave', async () => {
     const registered = await api('/v1/pledges', {
       method: 'POST',
-      body: JSON.stringify({
-        id: 'PL-E2E', borrower: 'E2E Metals', siteId: 'site-e2e', zones: ['A1'], commodity: 'copper-cathode', unit: 't',
-        items: EPCS.map((epc) => ({ epc, quantity: 2.5 })), loan: { outstanding: 250_000, currency: 'USD' }, haircut: 0.15,
-        limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 },
-      }),
+      body: JSON.stringify(copperPledge({ id: 'PL-E2E', siteId: 'site-e2e', items: EPCS.map((epc) => ({ epc, quantity: 2.5 })) })),
     });
     expect(registered.status).toBe(201);
     const price = { commodity: 'copper-cathode', price: 9000, currency: 'USD', unit: 't', at: new Date().toISOString(), source: 'e2e' };

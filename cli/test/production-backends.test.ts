@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStores, startCentral, type Central } from '../src/central.ts';
 import { loadCentralConfig } from '../src/config.ts';
 import { createApiKey, createBrokerUser, createMqttAccount } from '../src/provision.ts';
+import { copperPledge } from './fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/pledgewatch.js', import.meta.url));
 const mosquittoBin = findServer('mosquitto', 'PW_TEST_MOSQUITTO_BIN');
@@ -102,11 +103,7 @@ describe.skipIf(!mosquittoBin.ok || !influxdBin.ok)(suiteTitle('the central side
     expect(central.mqttUrl).toContain(`:${broker.port}`);
     const registered = await api('/v1/pledges', {
       method: 'POST',
-      body: JSON.stringify({
-        id: 'PL-PROD', borrower: 'Prod Metals', siteId: 'site-prod', zones: ['A1'], commodity: 'copper-cathode', unit: 't',
-        items: EPCS.map((epc) => ({ epc, quantity: 2.5 })), loan: { outstanding: 250_000, currency: 'USD' }, haircut: 0.15,
-        limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 },
-      }),
+      body: JSON.stringify(copperPledge({ id: 'PL-PROD', siteId: 'site-prod', items: EPCS.map((epc) => ({ epc, quantity: 2.5 })) })),
     });
     expect(registered.status).toBe(201);
     const price = { commodity: 'copper-cathode', price: 9000, currency: 'USD', unit: 't', at: new Date().toISOString(), source: 'prod' };

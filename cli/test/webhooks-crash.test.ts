@@ -6,6 +6,7 @@ import { tempDir, waitFor, type TempDir } from '@pledgewatch/common/testing';
 import mqtt from 'mqtt';
 import { afterEach, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../../webhooks/test/receiver.ts';
+import { copperPledge } from './fixtures.ts';
 
 const BIN = fileURLToPath(new URL('../bin/pledgewatch.js', import.meta.url));
 let dir: TempDir;
@@ -46,11 +47,7 @@ it('redelivers a webhook that was in flight when the process was killed, with th
   const post = (path: string, body: unknown) =>
     fetch(`${central.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect((await post('/v1/webhooks', { url: receiver.url('/risk'), events: [] })).status).toBe(201);
-  const pledge = await post('/v1/pledges', {
-    id: 'PL-C', borrower: 'b', siteId: 'site-c', zones: ['Z1'], commodity: 'copper', unit: 't',
-    items: [{ epc: '3034257BF7194E4000000001', quantity: 1 }], loan: { outstanding: 1, currency: 'USD' }, haircut: 0.1,
-    limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 },
-  });
+  const pledge = await post('/v1/pledges', copperPledge({ id: 'PL-C', siteId: 'site-c', zones: ['Z1'], loan: { outstanding: 1, currency: 'USD' } }));
   expect(pledge.status).toBe(201);
   const gw = await mqtt.connectAsync(central.mqttUrl, { username: 'gw-c', password, clientId: 'gw-c' });
   // Ingest follows new pledges by polling: send until the damage alert's webhook is on its way.

@@ -11,6 +11,7 @@ import { startReceiver, type Receiver } from '../../webhooks/test/receiver.ts';
 import { startCentral, type Central } from '../src/central.ts';
 import { loadCentralConfig } from '../src/config.ts';
 import { createApiKey, createMqttAccount } from '../src/provision.ts';
+import { copperPledge } from './fixtures.ts';
 
 const logger = pino({ level: process.env.PW_TEST_LOG ?? 'silent' });
 const EPCS = demoEpcs(6, 20);
@@ -56,11 +57,10 @@ it('delivers a signed alert.opened webhook when pledged goods leave', async () =
   const secret = hook.json.secret as string;
   const pledge = await api('/v1/pledges', {
     method: 'POST',
-    body: {
-      id: 'PL-WH', borrower: 'Webhook Metals', siteId: 'site-wh', zones: ['A1'], commodity: 'copper-cathode', unit: 't',
-      items: EPCS.map((epc) => ({ epc, quantity: 1 })), loan: { outstanding: 1000, currency: 'USD' }, haircut: 0.1,
-      limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 }, rules: { confirmationDelayS: 0 },
-    },
+    body: copperPledge({
+      id: 'PL-WH', siteId: 'site-wh', items: EPCS.map((epc) => ({ epc, quantity: 1 })), loan: { outstanding: 1000, currency: 'USD' },
+      rules: { confirmationDelayS: 0 },
+    }),
   });
   expect(pledge.status).toBe(201);
   await waitFor('all goods present', async () => ((await api('/v1/pledges/PL-WH/value')).json.quantity as { present: number }).present === 20, 15_000);

@@ -1,5 +1,6 @@
 /** What a subscriber received, judged as ingest would after its (gatewayId, seq) dedup. */
 import type { UplinkBatch } from '@pledgewatch/common';
+import { CentralBroker, DurableObserver } from './central-broker.ts';
 
 export interface Delivery {
   /** Distinct seqs received, ascending. */
@@ -31,4 +32,21 @@ export function checkDelivery(batches: readonly UplinkBatch[]): Delivery {
     highest = Math.max(highest, seq);
   }
   return { seqs: [...arrival].sort((a, b) => a - b), outOfOrder, inconsistent };
+}
+
+/**
+ * A central broker with slow acknowledgements and a durable ingest-like observer of one gateway's
+ * batches, both registered for cleanup: what the outbox delivery tests run against.
+ */
+export async function observedCentral(
+  accounts: Record<string, string> & { ingest: string },
+  gatewayId: string,
+  cleanups: (() => Promise<void> | void)[],
+): Promise<{ central: CentralBroker; observer: DurableObserver }> {
+  const central = await CentralBroker.create(accounts, 40);
+  cleanups.push(() => central.stop());
+  const observer = new DurableObserver({ username: 'ingest', password: accounts.ingest, clientId: 'ingest-1', filter: `pw/v1/gw/${gatewayId}/events` });
+  cleanups.push(() => observer.close());
+  await observer.connect(central.observerUrl);
+  return { central, observer };
 }

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UplinkBatch, UplinkEvent } from '@pledgewatch/common';
-import { CentralBroker, DurableObserver } from './central-broker.ts';
 import { tempDir, waitFor } from './helpers.ts';
-import { checkDelivery } from './outbox-delivery.ts';
+import { checkDelivery, observedCentral } from './outbox-delivery.ts';
 
 const GW = 'gw-kill-1';
 const GW_PASSWORD = 'gw-secret';
@@ -62,11 +61,7 @@ describe('kill -9', () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
     // Slow acks: a kill finds batches in flight, beyond those the agent had no window for yet.
-    const central = await CentralBroker.create(accounts, 40);
-    cleanups.push(() => central.stop());
-    const observer = new DurableObserver({ username: 'ingest', password: accounts.ingest, clientId: 'ingest-1', filter: `pw/v1/gw/${GW}/events` });
-    cleanups.push(() => observer.close());
-    await observer.connect(central.observerUrl);
+    const { central, observer } = await observedCentral(accounts, GW, cleanups);
     const batches = () => observer.messages.map((m) => m.payload as UplinkBatch);
     const received = () => new Set(batches().map((b) => b.seq));
 

@@ -7,9 +7,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UplinkBatch } from '@pledgewatch/common';
 import { checkEdgeConfig, createEdgeAgent, type EdgeAgent } from '../src/index.ts';
-import { CentralBroker, DurableObserver } from './central-broker.ts';
 import { silentLogger, tempDir, waitFor } from './helpers.ts';
-import { checkDelivery } from './outbox-delivery.ts';
+import { checkDelivery, observedCentral } from './outbox-delivery.ts';
 
 const GW = 'gw-cut-1';
 const accounts = { [GW]: 'gw-secret', ingest: 'ingest-secret' };
@@ -24,11 +23,7 @@ describe('uplink cut', () => {
   it('stores events while the broker is down and delivers every batch once it is back', async () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
-    const central = await CentralBroker.create(accounts, 40);
-    cleanups.push(() => central.stop());
-    const observer = new DurableObserver({ username: 'ingest', password: accounts.ingest, clientId: 'ingest-1', filter: `pw/v1/gw/${GW}/events` });
-    cleanups.push(() => observer.close());
-    await observer.connect(central.observerUrl);
+    const { central, observer } = await observedCentral(accounts, GW, cleanups);
 
     const config = checkEdgeConfig({
       gatewayId: GW,
