@@ -1,7 +1,13 @@
 /**
  * Writes the tag and reader state that batches changed into the state store's tables, a few times a
- * second, in one transaction, and retires the logged batches it covers. A tag that changes many times
- * between two checkpoints is written once. Until then the batch log holds the truth (see LoggedBatch).
+ * second, and retires the logged batches it covers. A tag that changes many times between two
+ * checkpoints is written once. Until then the batch log holds the truth (see LoggedBatch).
+ *
+ * A checkpoint after heavy traffic covers thousands of tags; written in one go it would hold ingest's
+ * thread for tens of milliseconds (every message, and every webhook, waits behind it). So it is written
+ * in chunks of `chunkTags` tags, each its own transaction, yielding between them; the batches are
+ * retired with the last chunk only, so a crash midway replays them over tags partly written already
+ * (replay never moves a tag back in time).
  */
 import type { ReaderHealth, TagState } from '@pledgewatch/common';
 import { readerKey } from '@pledgewatch/common';
@@ -15,10 +21,12 @@ export class Checkpointer {
   private running: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: StateStore,
+    private readonly store: Pick<StateStore, 'checkpoint'>,
     private readonly log: Logger,
     /** Pending batches that trigger a checkpoint at once, bounding replay work after a crash. */
     private readonly maxBatches = 500,
+    /** Tags written per transaction (see the file comment). */
+    private readonly chunkTags = 500,
   ) {}
 
   add(batch: { gatewayId: string; seq: number } | null, tags: Iterable<TagState>, readers: Iterable<ReaderHealth>): void {
@@ -47,7 +55,13 @@ export class Checkpointer {
     this.readers = new Map();
     this.batches = [];
     try {
-      await this.store.checkpoint({ tags: [...tags.values()], readers: [...readers.values()], batches });
+      const all = [...tags.values()];
+      for (let i = this.chunkTags; i < all.length; i += this.chunkTags) {
+        await this.store.checkpoint({ tags: all.slice(i - this.chunkTags, i), readers: [], batches: [] });
+        await yieldToEventLoop();
+      }
+      const last = all.length === 0 ? 0 : all.length - (((all.length - 1) % this.chunkTags) + 1);
+      await this.store.checkpoint({ tags: all.slice(last), readers: [...readers.values()], batches });
     } catch (err) {
       // Put it all back (newer changes made meanwhile win) and try again at the next checkpoint.
       for (const [k, v] of tags) if (!this.tags.has(k)) this.tags.set(k, v);
@@ -56,4 +70,9 @@ export class Checkpointer {
       this.log.error({ err }, 'checkpoint failed; will retry');
     }
   }
+}
+
+/** Lets pending I/O (the next MQTT message, a webhook response) run between two chunks. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
