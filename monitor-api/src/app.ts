@@ -21,6 +21,7 @@ import { opsRoutes } from './routes/ops.ts';
 import { pledgeChangeRoutes } from './routes/pledge-changes.ts';
 import { pledgeRoutes } from './routes/pledges.ts';
 import { priceRoutes } from './routes/prices.ts';
+import { streamRoutes } from './routes/stream.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import type { RouteDeps } from './deps.ts';
 import type { WebhookStore } from '@pledgewatch/store';
@@ -45,6 +46,8 @@ export interface AppOptions {
   webhooks?: { store: WebhookStore; guard: AddressGuard };
   /** Largest accepted request body; a 100k-item pledge is about 6 MB of JSON. */
   bodyLimit?: number;
+  /** GET /v1/stream: how often the event outbox is polled, how often an idle stream gets a keep-alive. */
+  stream?: { pollMs?: number; heartbeatMs?: number };
 }
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -93,6 +96,7 @@ export function buildApp(opts: AppOptions): App {
       await v1.register(fxRoutes, deps);
       await v1.register(gatewayRoutes, deps);
       await v1.register(alertRoutes, deps);
+      await v1.register(streamRoutes, { ...deps, registry: opts.registry, ...opts.stream });
       if (opts.webhooks !== undefined) {
         await v1.register(webhookRoutes, { webhooks: opts.webhooks.store, guard: opts.webhooks.guard, clock: deps.clock });
       }

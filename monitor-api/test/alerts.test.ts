@@ -1,28 +1,8 @@
-import type { AlertRecord } from '@pledgewatch/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addGateway, EPC, itemsOf, registration, startHarness, T0, type Harness } from './harness.ts';
+import { addGateway, alertRecord as alert, EPC, itemsOf, registration, startHarness, T0, type Harness } from './harness.ts';
 
 const SITE = 'wh-shanghai-1';
 const at = (offsetS: number) => new Date(Date.parse(T0) + offsetS * 1000).toISOString();
-
-function alert(over: Partial<AlertRecord> & { id: string }): AlertRecord {
-  return {
-    tenant: 'bank-a',
-    pledgeId: 'PL-2026-0001',
-    type: 'QUANTITY_LOSS',
-    subject: 'quantity',
-    severity: 'warning',
-    status: 'open',
-    openedAt: T0,
-    updatedAt: T0,
-    summary: '2.5 t of 10 t missing (25 %)',
-    evidence: [{ kind: 'missing-tags', at: T0, total: 1, tags: [{ epc: EPC(4), quantity: 2.5, zone: 'A1', readerId: 'r1', lastSeenAt: T0 }] }],
-    occurrences: 1,
-    lastSeenAt: T0,
-    latched: false,
-    ...over,
-  };
-}
 
 describe('alerts', () => {
   let h: Harness;

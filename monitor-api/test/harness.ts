@@ -1,5 +1,5 @@
 /** A real monitor-api on a real SQLite file, listening on a free port, with a fake clock. */
-import { FakeClock, type GatewayStatusMessage, type PledgeRegistrationBody, type ReaderHealth, type TagState } from '@pledgewatch/common';
+import { FakeClock, type AlertRecord, type GatewayStatusMessage, type PledgeRegistrationBody, type ReaderHealth, type TagState } from '@pledgewatch/common';
 import { openSqliteState, type StateStore } from '@pledgewatch/store';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,7 @@ export interface Reply {
 }
 
 export async function startHarness(
-  opts: Partial<Pick<AppOptions, 'ready' | 'maxPriceAgeMs' | 'bodyLimit' | 'webhooks'>> & { wrapStore?: (s: StateStore) => StateStore; dir?: string } = {},
+  opts: Partial<Pick<AppOptions, 'ready' | 'maxPriceAgeMs' | 'bodyLimit' | 'webhooks' | 'stream'>> & { wrapStore?: (s: StateStore) => StateStore; dir?: string } = {},
 ): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pw-api-'));
   const store = openSqliteState({ path: join(dir, 'state.db') });
@@ -56,6 +56,7 @@ export async function startHarness(
     maxPriceAgeMs: opts.maxPriceAgeMs,
     bodyLimit: opts.bodyLimit,
     webhooks: opts.webhooks,
+    stream: opts.stream,
   });
   const { url } = await startApi(app, { host: '127.0.0.1', port: 0 });
   return {
@@ -136,4 +137,24 @@ export function copperPrice(price: number, at: string) {
 /** The `items` of a list response. */
 export function itemsOf<T = Record<string, unknown>>(reply: Reply): T[] {
   return reply.json.items as T[];
+}
+
+/** A stored alert of bank-a's PL-2026-0001 (a quantity loss), with the given fields changed. */
+export function alertRecord(over: Partial<AlertRecord> & { id: string }): AlertRecord {
+  return {
+    tenant: 'bank-a',
+    pledgeId: 'PL-2026-0001',
+    type: 'QUANTITY_LOSS',
+    subject: 'quantity',
+    severity: 'warning',
+    status: 'open',
+    openedAt: T0,
+    updatedAt: T0,
+    summary: '2.5 t of 10 t missing (25 %)',
+    evidence: [{ kind: 'missing-tags', at: T0, total: 1, tags: [{ epc: EPC(4), quantity: 2.5, zone: 'A1', readerId: 'r1', lastSeenAt: T0 }] }],
+    occurrences: 1,
+    lastSeenAt: T0,
+    latched: false,
+    ...over,
+  };
 }

@@ -162,6 +162,8 @@ export interface StateStore {
   resolveAlert(tenant: string, id: string, at: string): Promise<AlertRecord | null>;
   /** The event outbox in commit order: events with seq > `seq`, at most `limit`. */
   eventsAfter(seq: number, limit: number): Promise<EventRecord[]>;
+  /** The seq of the newest event in the outbox (0 when empty): where a live follower starts. */
+  lastEventSeq(): Promise<number>;
 
   /** Records a release; throws PwError `NOT_FOUND` when the tenant has no such pledge. */
   createRelease(release: Release): Promise<void>;

@@ -125,10 +125,12 @@ export function describeStateAlertsContract(ctx: StoreContext): void {
   describe('event outbox', () => {
     it('hands out events in commit order after a sequence number, with stable ids', async () => {
       await ctx.store.createPledge(pledge({ id: 'p1' }));
+      expect(await ctx.store.lastEventSeq()).toBe(0);
       const a = alert({ id: 'a1', pledgeId: 'p1' });
       await ctx.store.applyAlertChanges([open(a), update({ ...a, severity: 'critical', updatedAt: at(1_000) })]);
       await ctx.store.applyAlertChanges([resolve({ ...a, updatedAt: at(2_000) })]);
       const all = await ctx.store.eventsAfter(0, 10);
+      expect(await ctx.store.lastEventSeq()).toBe(all[2]?.seq);
       expect(all.map((e) => e.type)).toEqual(['alert.opened', 'alert.updated', 'alert.resolved']);
       expect(all.map((e) => e.createdAt)).toEqual([a.updatedAt, at(1_000), at(2_000)]);
       expect(new Set(all.map((e) => e.id)).size).toBe(3);

@@ -21,7 +21,7 @@ import { lockOutbox, transaction, type Client, type Pool } from './db.ts';
 
 type AlertOps = Pick<
   StateStore,
-  'applyAlertChanges' | 'listActiveAlerts' | 'listAlerts' | 'getAlert' | 'acknowledgeAlert' | 'resolveAlert' | 'eventsAfter'
+  'applyAlertChanges' | 'listActiveAlerts' | 'listAlerts' | 'getAlert' | 'acknowledgeAlert' | 'resolveAlert' | 'eventsAfter' | 'lastEventSeq'
 >;
 
 /** Writes alert changes inside a transaction the caller holds (commitBatch's, or applyAlertChanges'). */
@@ -139,6 +139,10 @@ export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
     getAlert: async (tenant, id) => (await bodies('SELECT body FROM alerts WHERE tenant = $1 AND id = $2', [tenant, id]))[0] ?? null,
     acknowledgeAlert: (tenant, id, at) => person(tenant, id, at, 'ack'),
     resolveAlert: (tenant, id, at) => person(tenant, id, at, 'resolve'),
+    lastEventSeq: async () => {
+      const { rows } = await pool.query<{ seq: string }>('SELECT coalesce(max(seq), 0) AS seq FROM events');
+      return Number(rows[0]?.seq ?? 0);
+    },
     eventsAfter: async (seq, limit) => {
       const { rows } = await pool.query<EventRow>(
         'SELECT seq, id, tenant, type, pledge_id, alert_id, data, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2',

@@ -20,7 +20,7 @@ import { toMs } from './time.ts';
 
 type AlertOps = Pick<
   StateStore,
-  'applyAlertChanges' | 'listActiveAlerts' | 'listAlerts' | 'getAlert' | 'acknowledgeAlert' | 'resolveAlert' | 'eventsAfter'
+  'applyAlertChanges' | 'listActiveAlerts' | 'listAlerts' | 'getAlert' | 'acknowledgeAlert' | 'resolveAlert' | 'eventsAfter' | 'lastEventSeq'
 >;
 
 /** Writes alert changes inside a transaction the caller holds (commitBatch's, or applyAlertChanges'). */
@@ -88,6 +88,7 @@ export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
   const after = db.prepare<[number, number], EventRow>(
     'SELECT seq, id, tenant, type, pledge_id, alert_id, data, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
   );
+  const lastSeq = db.prepare<[], number>('SELECT coalesce(max(seq), 0) FROM events').pluck();
 
   const record = (type: AlertEventType, a: AlertRecord, at: string) => {
     insertEvent.run({
@@ -168,6 +169,7 @@ export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
       }),
     acknowledgeAlert: (tenant, id, at) => later(() => person.immediate(tenant, id, at, 'ack')),
     resolveAlert: (tenant, id, at) => later(() => person.immediate(tenant, id, at, 'resolve')),
+    lastEventSeq: () => later(() => lastSeq.get() ?? 0),
     eventsAfter: (seq, limit) =>
       later(() =>
         after.all(seq, limit).map((r) => ({
