@@ -1,4 +1,5 @@
-# One image for every PledgeWatch process: central side (`start`), edge agent (`edge`), simulators.
+# One image for every PledgeWatch process: central side (`start`, or a part of it with `start --roles …`),
+# edge agent (`edge`), simulators.
 # Stage 1 installs production dependencies with the toolchain (better-sqlite3 may compile from source);
 # stage 2 ships them and the TypeScript sources, run through tsx, without the toolchain.
 FROM node:20-bookworm AS build
@@ -28,7 +29,8 @@ COPY --from=build /app /app
 RUN mkdir -p /data /mosquitto-auth && chown node:node /data /mosquitto-auth
 USER node
 VOLUME ["/data"]
-# 8080: HTTP API; 1883: the embedded broker (only without PW_MQTT_URL).
+# 8080: HTTP API (without the api role: /healthz, /readyz, /metrics only); 1883: the embedded broker
+# (only without PW_MQTT_URL).
 EXPOSE 8080 1883
 # Liveness of the central side; edge agents and simulators have no HTTP port and switch it off.
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PW_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" || exit 1

@@ -1,4 +1,5 @@
 /** `npm run bench [-- NAME...]`: runs the named benchmarks (all by default), printing CONTRACT §5 lines. */
+import { benchApi } from './api.ts';
 import { benchDetection } from './detection.ts';
 import { benchEdge } from './edge.ts';
 import { benchIngest } from './ingest.ts';
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   edge: benchEdge,
   detection: benchDetection,
   webhook: benchWebhook,
+  api: benchApi,
 };
 
 const wanted = process.argv.slice(2);

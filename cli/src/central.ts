@@ -1,16 +1,19 @@
 /**
- * The composition root of the central side: stores, broker, ingest and API in one process on the
- * embedded defaults (or an external broker with PW_MQTT_URL). Adapters are chosen here and nowhere else.
- * Ingest runs on a worker thread with its own store connections, so the broker and the API keep a core.
+ * The composition root of the central side: stores, broker, ingest, webhook delivery and API in one
+ * process on the embedded defaults (or an external broker with PW_MQTT_URL, PostgreSQL with
+ * PW_DATABASE_URL), or only some of them (PW_ROLES) in each of several processes on one database.
+ * Adapters are chosen here and nowhere else. Ingest runs on a worker thread with its own store
+ * connections, so the broker and the API keep a core.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { redactUrl, topics } from '@pledgewatch/common';
-import { startEmbeddedBroker, startIngestWorker, type EmbeddedBroker } from '@pledgewatch/ingest';
-import { buildApp, startApi } from '@pledgewatch/monitor-api';
-import { AddressGuard } from '@pledgewatch/webhooks';
+import { redactUrl, topics, type SigningKey } from '@pledgewatch/common';
+import { startEmbeddedBroker, startIngestWorker, type EmbeddedBroker, type IngestWorker } from '@pledgewatch/ingest';
+import { buildApp, loadOrCreateSigningKey, startApi } from '@pledgewatch/monitor-api';
+import { AddressGuard, Dispatcher } from '@pledgewatch/webhooks';
 import {
+  claimSingleRole,
   openSeriesStore,
   openStateStore,
   openWebhookStore,
@@ -21,11 +24,14 @@ import {
 } from '@pledgewatch/store';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
-import type { CentralConfig } from './config.ts';
+import { centralRoles, maxPriceAgesByCommodityS, signingKeyPath, type CentralConfig, type Role } from './config.ts';
 
 export interface Central {
   apiUrl: string;
-  mqttUrl: string;
+  /** The broker ingest reads (the embedded one, or PW_MQTT_URL); throws in a process without ingest. */
+  readonly mqttUrl: string;
+  /** What this process runs (PW_ROLES). */
+  roles: ReadonlySet<Role>;
   store: StateStore;
   /** Drains in order: stop taking HTTP requests, finish the MQTT message in hand, flush series, close stores. */
   stop(): Promise<void>;
@@ -50,22 +56,103 @@ export async function openStores(config: Pick<CentralConfig, 'dataDir' | 'influx
 }
 
 export async function startCentral(config: CentralConfig, logger: Logger, opts: { onFatal?: () => void } = {}): Promise<Central> {
+  const roles = centralRoles(config);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const specs = storeSpecs(config);
-  if (specs.state.kind !== 'sqlite') {
-    // The one-shot commands (apikey, gateway, feed create) work on PostgreSQL already.
-    throw new Error('pledgewatch start: webhook deliveries have no PostgreSQL adapter yet, so the central side needs SQLite state (unset PW_DATABASE_URL)');
+  const guard = new AddressGuard({ allow: allowList(config.webhookAllow) });
+  // What has started, stopped in reverse order: at stop, or when a later part fails to start.
+  const started: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of started.splice(0).reverse()) await stop();
+  };
+  try {
+    const store = await openStateStore(specs.state);
+    started.push(() => store.close());
+    // The dispatcher runs on ingest's worker thread when this process runs ingest, else on this one.
+    const dispatchHere = roles.has('webhooks') && !roles.has('ingest');
+    const webhooks = roles.has('api') || dispatchHere ? await openWebhookStore(specs.state) : null;
+    if (webhooks !== null) started.push(() => webhooks.close());
+    const ingest = roles.has('ingest') ? await startIngest(config, specs, roles, { store, registry, logger, started, onFatal: opts.onFatal }) : null;
+    if (dispatchHere && webhooks !== null) {
+      const dispatcher = new Dispatcher({ store: webhooks, feed: store, guard, logger, registry, exclusive: specs.state.kind === 'sqlite' });
+      dispatcher.start();
+      started.push(() => dispatcher.stop());
+    }
+    const signingKey = roles.has('api') ? loadSigningKey(config, logger) : undefined;
+    const app = buildApp({
+      store,
+      logger,
+      registry,
+      signingKey,
+      maxPriceAgeMs: config.maxPriceAgeS * 1000,
+      maxPriceAgeByCommodityMs: Object.fromEntries(Object.entries(maxPriceAgesByCommodityS(config)).map(([c, s]) => [c, s * 1000])),
+      lenderRoutes: roles.has('api'),
+      ...(webhooks === null || !roles.has('api') ? {} : { webhooks: { store: webhooks, guard } }),
+      ...(ingest === null
+        ? {}
+        : {
+            ready: () => Promise.resolve(ingest.worker.isConnected() ? null : 'ingest is not connected to the MQTT broker'),
+            metrics: async () => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await ingest.worker.metrics()]).metrics(),
+          }),
+    });
+    const { url: apiUrl } = await startApi(app, { host: config.httpHost, port: config.httpPort });
+    started.push(() => app.close());
+    const mqttUrl = ingest?.mqttUrl ?? null;
+    logger.info(
+      { apiUrl, roles: [...roles], mqttUrl: mqttUrl === null ? undefined : redactUrl(mqttUrl), state: specs.state.kind, series: specs.series.kind, dataDir: config.dataDir },
+      'PledgeWatch central side running',
+    );
+
+    return {
+      apiUrl,
+      get mqttUrl() {
+        if (mqttUrl === null) throw new Error(`this process runs no ingest (roles: ${[...roles].join(', ')}), so it reads no MQTT broker`);
+        return mqttUrl;
+      },
+      roles,
+      store,
+      async stop() {
+        await stopAll();
+        logger.info('central side stopped');
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
   }
-  const store = await openStateStore(specs.state);
-  const webhooks = openWebhookStore(specs.state);
+}
+
+/**
+ * Ingest on its worker thread (with the webhook dispatcher when this process runs that role too), and
+ * the embedded broker it reads when the process runs that. Holds the database's one ingest lock
+ * while it runs: losing it stops the process (onFatal).
+ */
+async function startIngest(
+  config: CentralConfig,
+  specs: ReturnType<typeof storeSpecs>,
+  roles: ReadonlySet<Role>,
+  deps: { store: StateStore; registry: Registry; logger: Logger; started: (() => Promise<void>)[]; onFatal: (() => void) | undefined },
+): Promise<{ worker: IngestWorker; mqttUrl: string }> {
+  const { logger, started } = deps;
+  const claim = await claimSingleRole(specs.state, 'ingest');
+  started.push(() => claim.release());
+  void claim.lost.then((err) => {
+    logger.fatal({ err }, 'ingest lock lost; stopping so that another process can take over');
+    deps.onFatal?.();
+  });
   const service = { username: 'pw-ingest', password: randomBytes(24).toString('base64url') };
+  let mqttUrl = config.mqttUrl;
   let broker: EmbeddedBroker | undefined;
-  if (config.mqttUrl === undefined) {
-    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, store, logger, registry, service });
+  if (roles.has('broker')) {
+    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, store: deps.store, logger, registry: deps.registry, service });
+    const embedded = broker;
+    started.push(() => embedded.close());
+    mqttUrl = broker.url;
   }
-  const mqttUrl = config.mqttUrl ?? (broker as EmbeddedBroker).url;
-  const ingest = await startIngestWorker({
+  // The configuration refuses ingest without a broker to read (resolveRoles).
+  if (mqttUrl === undefined) throw new Error('ingest has no MQTT broker: set PW_MQTT_URL or add broker to PW_ROLES');
+  const worker = await startIngestWorker({
     ...specs,
     mqtt: {
       url: mqttUrl,
@@ -75,44 +162,21 @@ export async function startCentral(config: CentralConfig, logger: Logger, opts: 
       topics: [topics.allEvents, topics.allStatus, topics.allPrices],
     },
     logLevel: config.logLevel,
-    webhooks: { allow: allowList(config.webhookAllow) },
+    ...(roles.has('webhooks') ? { webhooks: { allow: allowList(config.webhookAllow) } } : {}),
     rules: {
       confirmationDelayS: config.alertConfirmationDelayS,
       holdS: config.alertHoldS,
       damageHoldS: config.damageHoldS,
       heartbeatIntervalS: config.gatewayHeartbeatS,
+      // The same maximum price ages as the API's, so PRICE_STALE and GET …/value agree.
+      maxPriceAgeS: config.maxPriceAgeS,
+      maxPriceAgeByCommodityS: maxPriceAgesByCommodityS(config),
     },
     logger,
-    onExit: () => opts.onFatal?.(),
+    onExit: () => deps.onFatal?.(),
   });
-  const app = buildApp({
-    store,
-    logger,
-    registry,
-    maxPriceAgeMs: config.maxPriceAgeS * 1000,
-    ready: () => Promise.resolve(ingest.isConnected() ? null : 'ingest is not connected to the MQTT broker'),
-    webhooks: { store: webhooks, guard: new AddressGuard({ allow: allowList(config.webhookAllow) }) },
-    metrics: async () => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await ingest.metrics()]).metrics(),
-  });
-  const { url: apiUrl } = await startApi(app, { host: config.httpHost, port: config.httpPort });
-  logger.info(
-    { apiUrl, mqttUrl: redactUrl(mqttUrl), series: specs.series.kind, dataDir: config.dataDir },
-    'PledgeWatch central side running',
-  );
-
-  return {
-    apiUrl,
-    mqttUrl,
-    store,
-    async stop() {
-      await app.close();
-      await ingest.stop();
-      await broker?.close();
-      await webhooks.close();
-      await store.close();
-      logger.info('central side stopped');
-    },
-  };
+  started.push(() => worker.stop());
+  return { worker, mqttUrl };
 }
 
 function serviceClientId(mqttUrl: string | undefined): string {
@@ -122,4 +186,12 @@ function serviceClientId(mqttUrl: string | undefined): string {
 
 function allowList(csv: string): string[] {
   return csv.split(',').map((e) => e.trim()).filter((e) => e !== '');
+}
+
+/** The certificate signing key, made at first start; its id is logged so an operator can match certificates to it. */
+function loadSigningKey(config: CentralConfig, logger: Logger): SigningKey {
+  const loaded = loadOrCreateSigningKey(signingKeyPath(config));
+  for (const warning of loaded.warnings) logger.warn({ path: loaded.path }, warning);
+  logger.info({ keyId: loaded.key.keyId, path: loaded.path }, loaded.created ? 'certificate signing key created' : 'certificate signing key loaded');
+  return loaded.key;
 }

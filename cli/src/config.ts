@@ -3,11 +3,12 @@
  * flag. Sources stack as defaults < config file < environment < flags. Validated once at start, then
  * frozen; a wrong key or value stops the program with a message naming it.
  */
-import { readFileSync } from 'node:fs';
-import { isPwError, redactUrl } from '@pledgewatch/common';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isId, isPwError, redactUrl, signingKeyFromPem } from '@pledgewatch/common';
 import { parseInfluxUrl } from '@pledgewatch/store';
 
-type Kind = 'string' | 'port' | 'url' | 'level' | 'seconds' | 'cidrs';
+type Kind = 'string' | 'port' | 'url' | 'level' | 'seconds' | 'cidrs' | 'roles' | 'commodity-seconds';
 
 interface KeySpec {
   env: string;
@@ -26,11 +27,14 @@ export const CENTRAL_KEYS = {
   mqttUrl: { env: 'PW_MQTT_URL', flag: '--mqtt-url', kind: 'url', description: 'use this external broker instead of the embedded one' },
   influxUrl: { env: 'PW_INFLUX_URL', flag: '--influx-url', kind: 'url', description: 'use InfluxDB for time series: http(s)://user:password@host:8086/database' },
   databaseUrl: { env: 'PW_DATABASE_URL', flag: '--database-url', kind: 'url', description: 'use PostgreSQL for state: postgres://user:password@host:5432/database' },
+  roles: { env: 'PW_ROLES', flag: '--roles', kind: 'roles', default: 'all', description: 'what `start` runs: all, or some of api, ingest, broker, webhooks (comma-separated)' },
+  signingKeyFile: { env: 'PW_SIGNING_KEY_FILE', flag: '--signing-key-file', kind: 'string', description: 'Ed25519 private key (PKCS#8 PEM) that signs certificates, created mode 0600 if missing; default signing-key.pem in the data dir' },
   mosquittoPasswordFile: { env: 'PW_MOSQUITTO_PASSWORD_FILE', flag: '--mosquitto-password-file', kind: 'string', description: 'Mosquitto password file that account creation maintains' },
   mosquittoAclFile: { env: 'PW_MOSQUITTO_ACL_FILE', flag: '--mosquitto-acl-file', kind: 'string', description: 'Mosquitto ACL file that account creation maintains' },
   webhookAllow: { env: 'PW_WEBHOOK_ALLOW', flag: '--webhook-allow', kind: 'cidrs', default: '', description: 'internal addresses webhooks may reach anyway: comma-separated IPs or CIDR blocks' },
   logLevel: { env: 'PW_LOG_LEVEL', flag: '--log-level', kind: 'level', default: 'info', description: 'fatal, error, warn, info, debug or trace' },
   maxPriceAgeS: { env: 'PW_MAX_PRICE_AGE_S', flag: '--max-price-age-s', kind: 'seconds', default: 86_400, description: 'a price older than this is stale' },
+  maxPriceAgeByCommodity: { env: 'PW_MAX_PRICE_AGE_BY_COMMODITY', flag: '--max-price-age-by-commodity', kind: 'commodity-seconds', default: '', description: 'per commodity, its own maximum price age: COMMODITY=SECONDS,… (a JSON object in the config file)' },
   alertConfirmationDelayS: { env: 'PW_ALERT_CONFIRMATION_DELAY_S', flag: '--alert-confirmation-delay-s', kind: 'seconds', default: 120, description: 'a quantity loss must last this long to be an alert (a pledge may set its own)' },
   alertHoldS: { env: 'PW_ALERT_HOLD_S', flag: '--alert-hold-s', kind: 'seconds', default: 300, description: 'a condition must stay clear this long before its alert resolves' },
   damageHoldS: { env: 'PW_DAMAGE_HOLD_S', flag: '--damage-hold-s', kind: 'seconds', default: 600, description: 'a reading outside the storage spec this long is DAMAGE' },
@@ -48,12 +52,18 @@ export interface CentralConfig {
   readonly mqttUrl?: string;
   readonly influxUrl?: string;
   readonly databaseUrl?: string;
+  /** The roles `start` runs, resolved (never 'all'): see ROLES and centralRoles(). */
+  readonly roles: string;
+  /** The certificate signing key; absent: signing-key.pem in the data dir (see signingKeyPath). */
+  readonly signingKeyFile?: string;
   readonly mosquittoPasswordFile?: string;
   readonly mosquittoAclFile?: string;
   /** Comma-separated IPs or CIDR blocks (see webhooks' AddressGuard). */
   readonly webhookAllow: string;
   readonly logLevel: string;
   readonly maxPriceAgeS: number;
+  /** Per-commodity maximum price ages as COMMODITY=SECONDS,… (canonical; see maxPriceAgesByCommodityS). */
+  readonly maxPriceAgeByCommodity: string;
   readonly alertConfirmationDelayS: number;
   readonly alertHoldS: number;
   readonly damageHoldS: number;
@@ -67,11 +77,18 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The parts of the central side a process may run (PW_ROLES). `all` is every one that applies: the
+ * embedded broker only without PW_MQTT_URL.
+ */
+export const ROLES = ['api', 'ingest', 'broker', 'webhooks'] as const;
+export type Role = (typeof ROLES)[number];
+
 const CIDR = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]+)(\/[0-9]{1,3})?$/;
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function parseValue(kind: Kind, raw: unknown): { ok: true; value: string | number } | { ok: false; reason: string } {
-  const text = typeof raw === 'number' ? String(raw) : raw;
+  const text = typeof raw === 'number' ? String(raw) : kind === 'commodity-seconds' && isPlainObject(raw) ? commodityText(raw) : raw;
   if (typeof text !== 'string' || text.trim() === '') return { ok: false, reason: 'must be a non-empty value' };
   switch (kind) {
     case 'string':
@@ -89,6 +106,17 @@ function parseValue(kind: Kind, raw: unknown): { ok: true; value: string | numbe
     case 'cidrs': {
       const bad = text.split(',').map((e) => e.trim()).filter((e) => e !== '' && !CIDR.test(e));
       return bad.length === 0 ? { ok: true, value: text } : { ok: false, reason: `"${bad.join(', ')}" is not an IP address or CIDR block` };
+    }
+    case 'roles': {
+      const names = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+      if (names.length === 1 && names[0] === 'all') return { ok: true, value: 'all' };
+      const bad = names.filter((n) => !(ROLES as readonly string[]).includes(n));
+      if (bad.length > 0 || names.length === 0) return { ok: false, reason: `"${text}" is not "all" or a list of ${ROLES.join(', ')}` };
+      return { ok: true, value: ROLES.filter((r) => names.includes(r)).join(',') };
+    }
+    case 'commodity-seconds': {
+      const parsed = parseCommoditySeconds(text);
+      return typeof parsed === 'string' ? { ok: false, reason: parsed } : { ok: true, value: commodityText(parsed) };
     }
     case 'url':
       return URL.canParse(text) ? { ok: true, value: text } : { ok: false, reason: `"${redactUrl(text)}" is not a URL` };
@@ -138,11 +166,104 @@ export function loadCentralConfig(sources: ConfigSources): CentralConfig {
       problems.push(`${CENTRAL_KEYS.influxUrl.env}: ${err.message}`);
     }
   }
+  if (typeof values.roles === 'string') problems.push(...resolveRoles(values));
+  if (typeof values.signingKeyFile === 'string') {
+    const problem = signingKeyFileProblem(values.signingKeyFile);
+    if (problem !== null) problems.push(`${CENTRAL_KEYS.signingKeyFile.env}: ${problem}`);
+  }
   if ((values.mosquittoPasswordFile === undefined) !== (values.mosquittoAclFile === undefined)) {
     problems.push(`${CENTRAL_KEYS.mosquittoPasswordFile.env} and ${CENTRAL_KEYS.mosquittoAclFile.env} go together: set both or neither`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as unknown as CentralConfig;
+}
+
+/** The roles the process runs. */
+export function centralRoles(config: Pick<CentralConfig, 'roles'>): ReadonlySet<Role> {
+  return new Set(config.roles.split(',') as Role[]);
+}
+
+/**
+ * Expands `all` in values.roles and checks that the roles fit together and with the other keys;
+ * returns the problems, naming PW_ROLES.
+ */
+function resolveRoles(values: Record<string, string | number>): string[] {
+  const external = values.mqttUrl !== undefined;
+  const every = ROLES.filter((r) => r !== 'broker' || !external);
+  const roles = new Set(values.roles === 'all' ? every : (String(values.roles).split(',') as Role[]));
+  values.roles = ROLES.filter((r) => roles.has(r)).join(',');
+  const key = CENTRAL_KEYS.roles.env;
+  const problems: string[] = [];
+  if (roles.has('broker') && external) {
+    problems.push(`${key}: broker is the embedded MQTT broker; with ${CENTRAL_KEYS.mqttUrl.env} (an external broker) leave it out`);
+  }
+  if (roles.has('broker') && !roles.has('ingest')) {
+    problems.push(`${key}: broker needs ingest in the same process (the embedded broker admits ingest with a secret of the process)`);
+  }
+  if (roles.has('ingest') && !roles.has('broker') && !external) {
+    problems.push(`${key}: ingest without broker needs ${CENTRAL_KEYS.mqttUrl.env}, the broker to read from`);
+  }
+  if (values.databaseUrl === undefined && every.some((r) => !roles.has(r))) {
+    problems.push(
+      `${key}: running only some roles (${values.roles || 'none'}) needs ${CENTRAL_KEYS.databaseUrl.env}: ` +
+        'a SQLite state file belongs to one process, which runs them all',
+    );
+  }
+  return problems;
+}
+
+/** The per-commodity maximum price ages of a loaded configuration, commodity → seconds. */
+export function maxPriceAgesByCommodityS(config: Pick<CentralConfig, 'maxPriceAgeByCommodity'>): Record<string, number> {
+  const parsed = config.maxPriceAgeByCommodity === '' ? {} : parseCommoditySeconds(config.maxPriceAgeByCommodity);
+  if (typeof parsed === 'string') throw new ConfigError([`${CENTRAL_KEYS.maxPriceAgeByCommodity.env}: ${parsed}`]);
+  return parsed;
+}
+
+/** COMMODITY=SECONDS,… into a map, or the reason it is not one. */
+function parseCommoditySeconds(text: string): Record<string, number> | string {
+  const out: Record<string, number> = {};
+  for (const entry of text.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const [commodity = '', seconds = '', ...rest] = entry.split('=').map((p) => p.trim());
+    const n = Number(seconds);
+    if (rest.length > 0 || !isId(commodity) || seconds === '' || !Number.isFinite(n) || n <= 0) {
+      return `"${entry}" is not COMMODITY=SECONDS (a commodity id and a positive number of seconds)`;
+    }
+    if (Object.hasOwn(out, commodity)) return `${commodity} is given twice`;
+    out[commodity] = n;
+  }
+  return out;
+}
+
+function commodityText(map: Record<string, unknown>): string {
+  return Object.entries(map)
+    .map(([commodity, seconds]) => `${commodity}=${String(seconds)}`)
+    .join(',');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What is wrong with a signing key file, or null: an existing file must hold an Ed25519 private key; a
+ * missing one is created at first start, so its directory must exist.
+ */
+function signingKeyFileProblem(path: string): string | null {
+  if (!existsSync(path)) {
+    const dir = dirname(path);
+    return existsSync(dir) && statSync(dir).isDirectory() ? null : `directory ${dir} does not exist (the key is created there at first start)`;
+  }
+  try {
+    signingKeyFromPem(readFileSync(path, 'utf8'), path);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Where the certificate signing key lives: PW_SIGNING_KEY_FILE, else signing-key.pem in the data dir. */
+export function signingKeyPath(config: Pick<CentralConfig, 'dataDir' | 'signingKeyFile'>): string {
+  return config.signingKeyFile ?? join(config.dataDir, 'signing-key.pem');
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

@@ -5,6 +5,7 @@ import { ConfigError } from './config.ts';
 import { registerCentralCommands } from './commands/central.ts';
 import { registerBrokerCommands } from './commands/broker.ts';
 import { registerEdgeCommands } from './commands/edge.ts';
+import { registerEvidenceCommands } from './commands/evidence.ts';
 import { registerSimulateCommands } from './commands/simulate.ts';
 
 const program = new Command('pledgewatch')
@@ -15,6 +16,7 @@ const program = new Command('pledgewatch')
 registerCentralCommands(program);
 registerBrokerCommands(program);
 registerEdgeCommands(program);
+registerEvidenceCommands(program);
 registerSimulateCommands(program);
 
 try {

@@ -1,29 +1,39 @@
 /**
  * Against the servers .ci/run started from the shipped deploy/ configs (skipped without them: the other
- * suites start servers of their own): `pledgewatch` provisions a gateway into that Mosquitto's files,
- * `pledgewatch start` runs on that Mosquitto and InfluxDB, and a gateway's status reaches the API.
+ * suites start servers of their own): `pledgewatch` provisions a gateway into that Mosquitto's files
+ * and that PostgreSQL, `pledgewatch start` runs on that Mosquitto, InfluxDB and PostgreSQL, and a
+ * gateway's status reaches the API.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { tempDir, waitFor } from '@pledgewatch/common/testing';
 import { influxDatabaseUrl } from '@pledgewatch/common/testing-servers';
+import { postgresForTests } from '@pledgewatch/store/testing';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { copperPledge } from './fixtures.ts';
+import { BIN, spawnStart, type StartedProcess } from './processes.ts';
 
-const BIN = fileURLToPath(new URL('../bin/pledgewatch.js', import.meta.url));
 const env = process.env;
-const shared = ['PW_TEST_MQTT_URL', 'PW_TEST_INFLUX_URL', 'PW_TEST_MOSQUITTO_PASSWORD_FILE', 'PW_TEST_MOSQUITTO_ACL_FILE', 'PW_TEST_MOSQUITTO_PID'];
+const shared = [
+  'PW_TEST_MQTT_URL',
+  'PW_TEST_INFLUX_URL',
+  'PW_TEST_DATABASE_URL',
+  'PW_TEST_MOSQUITTO_PASSWORD_FILE',
+  'PW_TEST_MOSQUITTO_ACL_FILE',
+  'PW_TEST_MOSQUITTO_PID',
+];
 const unset = shared.filter((name) => !env[name]);
 const title = 'pledgewatch on the servers .ci/run started';
 
 describe.skipIf(unset.length > 0)(unset.length > 0 ? `${title} — SKIPPED: ${unset.join(', ')} not set (.ci/run sets them)` : title, () => {
-  it('provisions a gateway into Mosquitto, runs the central side on Mosquitto and InfluxDB, and sees the gateway', async () => {
+  it('provisions a gateway into Mosquitto and PostgreSQL, runs the central side on Mosquitto, InfluxDB and PostgreSQL, and sees the gateway', async () => {
     const dir = tempDir('pw-ci-servers-');
+    const postgres = await postgresForTests();
     const brokerUrl = new URL(env.PW_TEST_MQTT_URL ?? '');
     const cliEnv = {
       ...env,
       PW_DATA_DIR: dir.path,
+      PW_DATABASE_URL: await postgres.createDatabase(),
       PW_MOSQUITTO_PASSWORD_FILE: env.PW_TEST_MOSQUITTO_PASSWORD_FILE,
       PW_MOSQUITTO_ACL_FILE: env.PW_TEST_MOSQUITTO_ACL_FILE,
     };
@@ -34,16 +44,16 @@ describe.skipIf(unset.length > 0)(unset.length > 0 ? `${title} — SKIPPED: ${un
     const key = cli('apikey', 'create', '--tenant', 'bank-ci').stdout.trim().split('\n').at(-1) ?? '';
     process.kill(Number(env.PW_TEST_MOSQUITTO_PID), 'SIGHUP');
 
-    const child = spawn(process.execPath, [BIN, 'start', '--http-port', '0'], {
-      env: { ...cliEnv, PW_MQTT_URL: env.PW_TEST_MQTT_URL, PW_INFLUX_URL: influxDatabaseUrl(env.PW_TEST_INFLUX_URL ?? '') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let central: StartedProcess | undefined;
     try {
-      const apiUrl = await waitFor('the API URL in the start log', () => /"apiUrl":"([^"]+)"/.exec(out)?.[1], 20_000);
+      central = await spawnStart(['--http-port', '0'], {
+        ...cliEnv,
+        PW_MQTT_URL: env.PW_TEST_MQTT_URL,
+        PW_INFLUX_URL: influxDatabaseUrl(env.PW_TEST_INFLUX_URL ?? ''),
+      });
+      const { apiUrl } = central;
       await waitFor('ready', async () => (await fetch(`${apiUrl}/readyz`)).status === 200, 20_000);
+      expect(central.output()).toContain('"state":"postgres"');
       // A lender sees the gateways at the sites of its pledges.
       const pledge = copperPledge({ id: 'PL-CI', siteId: 'site-ci', loan: { outstanding: 1_000, currency: 'USD' } });
       const registered = await fetch(`${apiUrl}/v1/pledges`, {
@@ -67,12 +77,12 @@ describe.skipIf(unset.length > 0)(unset.length > 0 ? `${title} — SKIPPED: ${un
       });
       expect(seen).toMatchObject({ id: 'gw-ci', online: true });
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- pledgewatch start said:\n${out.split('\n').slice(-15).join('\n')}`, { cause: err });
+      throw new Error(`${(err as Error).message}\n--- pledgewatch start said:\n${central?.output().split('\n').slice(-15).join('\n') ?? ''}`, { cause: err });
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      const code = await central?.stop();
+      await postgres.close();
       dir.remove();
+      expect(code).toBe(0);
     }
-    expect(await exited).toBe(0);
   });
 });

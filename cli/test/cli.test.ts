@@ -77,7 +77,7 @@ describe('pledgewatch CLI', () => {
   it('prints help a technician can follow', () => {
     const help = run(['--help']);
     expect(help.code).toBe(0);
-    for (const cmd of ['start', 'edge', 'simulate', 'demo', 'apikey', 'gateway', 'feed']) expect(help.stdout).toContain(cmd);
+    for (const cmd of ['start', 'edge', 'simulate', 'demo', 'apikey', 'gateway', 'feed', 'verify-audit', 'verify-certificate']) expect(help.stdout).toContain(cmd);
     expect(run(['start', '--help']).stdout).toContain('PW_MQTT_URL');
   });
 });

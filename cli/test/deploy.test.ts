@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CENTRAL_KEYS } from '../src/config.ts';
+import { CENTRAL_KEYS, centralRoles, loadCentralConfig, type Role } from '../src/config.ts';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const read = (path: string) => readFileSync(root(path), 'utf8');
@@ -36,5 +36,21 @@ describe('deployment files', () => {
     expect(help('simulate')).toContain('--setup-only');
     expect(help('broker-user', 'create')).toMatch(/--role <role>[\s\S]*--password-stdin/);
     expect(help('gateway', 'create')).toContain('--mosquitto-password-file');
+    expect(help('start')).toContain('--roles <value>');
+  });
+
+  it('splits the central side into roles that fit the stack: one ingest, the API, webhook delivery, on PostgreSQL', () => {
+    const starts = [...compose.matchAll(/command: \["start"(?:, "--roles", "([^"]+)")?\]/g)].map((m) => m[1] ?? 'all');
+    expect(starts.length).toBeGreaterThan(1);
+    // As the services get it: PostgreSQL state (shared by every process) and Mosquitto (an external broker).
+    const env = { PW_DATABASE_URL: 'postgres://pledgewatch:x@postgres:5432/pledgewatch', PW_MQTT_URL: 'mqtt://pw-ingest:x@mosquitto:1883' };
+    const roles = starts.map((r) => centralRoles(loadCentralConfig({ env, flags: { roles: r } })));
+    expect(roles.filter((r) => r.has('ingest')), 'services running ingest').toHaveLength(1);
+    const covered = new Set<Role>(roles.flatMap((r) => [...r]));
+    expect([...covered].sort()).toEqual(['api', 'ingest', 'webhooks']);
+    // Every process that opens the state store points at the postgres service, which has a health check and a volume.
+    for (const [, url] of compose.matchAll(/PW_DATABASE_URL: (\S+)/g)) expect(url).toMatch(/^postgres:\/\/pledgewatch:\$\{PW_POSTGRES_PASSWORD\}@postgres:5432\/pledgewatch$/);
+    expect(compose).toMatch(/^ {2}postgres:\n(?: {4}.*\n|\s*\n)*? {4}healthcheck:\n {6}test: \["CMD-SHELL", "pg_isready/m);
+    expect(compose).toMatch(/- postgres-data:\/var\/lib\/postgresql\/data/);
   });
 });

@@ -70,4 +70,5 @@ it('redelivers a webhook that was in flight when the process was killed, with th
   child?.kill('SIGTERM');
   await new Promise((r) => child?.once('exit', r));
   child = undefined;
-});
+  // Four `pledgewatch` processes start one after the other: on a loaded CI machine that alone can take 30 s.
+}, 90_000);

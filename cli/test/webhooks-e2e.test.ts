@@ -1,6 +1,7 @@
 /**
- * The whole promise to a lender's risk system: goods leave a warehouse, an alert opens, and a signed
- * webhook arrives — through the real central side, a real edge agent and a real HTTP receiver.
+ * The whole promise to a lender's risk system: goods leave a warehouse, or the price falls, an alert
+ * opens, and a signed webhook arrives — through the real central side, a real edge agent and a real
+ * HTTP receiver.
  */
 import { tempDir, waitFor, type TempDir } from '@pledgewatch/common/testing';
 import { createWarehouse, demoEpcs, type Warehouse } from '@pledgewatch/simulators';
@@ -15,6 +16,8 @@ import { copperPledge } from './fixtures.ts';
 
 const logger = pino({ level: process.env.PW_TEST_LOG ?? 'silent' });
 const EPCS = demoEpcs(6, 20);
+/** Copper for the valuation test, in its own zone: 10 t, so at a price P per t the LTV is 6,000 / P. */
+const COPPER = demoEpcs(7, 10);
 let dir: TempDir;
 let central: Central;
 let warehouse: Warehouse;
@@ -38,7 +41,7 @@ beforeAll(async () => {
   const password = await createMqttAccount(central.store, 'gw-wh', 'gateway', 'site-wh');
   key = await createApiKey(central.store, 'bank-wh');
   warehouse = createWarehouse({
-    gatewayId: 'gw-wh', zones: { A1: EPCS }, url: central.mqttUrl, password, dataDir: dir.file('edge'), logger,
+    gatewayId: 'gw-wh', zones: { A1: EPCS, B1: COPPER }, url: central.mqttUrl, password, dataDir: dir.file('edge'), logger,
     roundMs: 100, missProbability: 0, absenceTimeoutS: 1,
   });
   await warehouse.agent.start();
@@ -79,4 +82,35 @@ it('delivers a signed alert.opened webhook when pledged goods leave', async () =
   expect(log[0]?.eventId).toBe(got?.headers['webhook-id']);
   const alerts = (await api('/v1/alerts?pledgeId=PL-WH')).json.items as { type: string }[];
   expect(alerts.map((a) => a.type)).toContain('QUANTITY_LOSS');
+});
+
+it('delivers a margin call and the pledge’s status change when a price posted to the API breaks the limit', async () => {
+  const hook = await api('/v1/webhooks', { method: 'POST', body: { url: receiver.url('/ltv'), events: ['alert.opened', 'pledge.status_changed'] } });
+  expect(hook.status).toBe(201);
+  const verifier = new Webhook(hook.json.secret as string);
+  const pledge = await api('/v1/pledges', {
+    method: 'POST',
+    body: copperPledge({ id: 'PL-LTV', siteId: 'site-wh', zones: ['B1'], items: COPPER.map((epc) => ({ epc, quantity: 1 })), loan: { outstanding: 51_000, currency: 'USD' } }),
+  });
+  expect(pledge.status).toBe(201);
+  await waitFor('copper present', async () => ((await api('/v1/pledges/PL-LTV/value')).json.quantity as { present: number }).present === 10, 15_000);
+  const price = (value: number, at: string) => ({ commodity: 'copper-cathode', price: value, currency: 'USD', unit: 't', at, source: 'LME 3M' });
+  expect((await api('/v1/prices', { method: 'POST', body: price(7_500, new Date().toISOString()) })).status).toBe(201); // LTV 0.8
+
+  const received = await waitFor('two webhooks', () => {
+    const mine = receiver.received.filter((r) => r.path === '/ltv');
+    return mine.length >= 2 && mine;
+  }, 20_000);
+  const events = received.map((r) => verifier.verify(r.body, r.headers as Record<string, string>) as { type: string; data: Record<string, unknown> });
+  expect(events.map((e) => e.type)).toEqual(['alert.opened', 'pledge.status_changed']);
+  expect(events[0]?.data).toMatchObject({ pledgeId: 'PL-LTV', type: 'MARGIN_CALL', severity: 'critical', status: 'open' });
+  expect(events[1]?.data).toMatchObject({
+    pledgeId: 'PL-LTV',
+    previousStatus: 'ok',
+    status: 'margin_call',
+    valuation: { ltv: 0.8, eligibleValue: 63_750, outstanding: 51_000, headroom: -3_187.5, status: 'margin_call' },
+  });
+  // The API values the pledge the same way, from the status ingest published.
+  expect((await api('/v1/pledges/PL-LTV/value')).json).toMatchObject({ ltv: 0.8, status: 'margin_call', headroom: -3_187.5 });
+  expect(receiver.received.filter((r) => r.path === '/ltv')).toHaveLength(2);
 });

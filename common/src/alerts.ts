@@ -3,6 +3,8 @@
  * One alert stands for one condition of one pledge: (pledgeId, type, subject) names it, and at most one
  * alert per name is not resolved at any time.
  */
+import type { PledgeStatusChanged } from './pledge-status.ts';
+import type { LimitsT, Quantities, Valuation, ValuationStatus } from './pledge.ts';
 
 export const ALERT_TYPES = [
   'QUANTITY_LOSS',
@@ -19,6 +21,10 @@ export type AlertType = (typeof ALERT_TYPES)[number];
 /** The types ingest's rules raise (the LTV and price types belong to valuation). */
 export const RULE_ALERT_TYPES = ['QUANTITY_LOSS', 'RELOCATION', 'DAMAGE', 'MONITORING_GAP'] as const satisfies readonly AlertType[];
 export type RuleAlertType = (typeof RULE_ALERT_TYPES)[number];
+
+/** The types ingest's valuation raises: one LTV alert matching the pledge's status, and a stale price. */
+export const VALUATION_ALERT_TYPES = ['LTV_WARNING', 'MARGIN_CALL', 'LIQUIDATION', 'PRICE_STALE'] as const satisfies readonly AlertType[];
+export type ValuationAlertType = (typeof VALUATION_ALERT_TYPES)[number];
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
@@ -124,6 +130,38 @@ export type Evidence =
       lastReadAt: string | null;
       /** pledged quantity last seen by this reader, now not observable */
       quantity: number;
+    }
+  | {
+      kind: 'valuation';
+      at: string;
+      /** outstanding / eligibleValue; null when nothing is eligible and money is owed */
+      ltv: number | null;
+      limits: LimitsT;
+      status: ValuationStatus;
+      currency: string;
+      marketValue: number;
+      eligibleValue: number;
+      outstanding: number;
+      headroom: number;
+      haircut: number;
+      price: Valuation['price'];
+      /** loan-currency units per price-currency unit, when they differ */
+      fxRate: number | null;
+      quantity: Quantities;
+      issues: string[];
+    }
+  | {
+      kind: 'price';
+      at: string;
+      commodity: string;
+      value: number;
+      currency: string;
+      unit: string;
+      /** the price's own time */
+      pricedAt: string;
+      source: string;
+      ageS: number;
+      maxAgeS: number;
     };
 
 export type EvidenceKind = Evidence['kind'];
@@ -216,6 +254,10 @@ export type AlertChange =
 export const ALERT_EVENT_TYPES = ['alert.opened', 'alert.updated', 'alert.resolved'] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
+/** Every type of event the outbox records (CONTRACT §4). */
+export const OUTBOX_EVENT_TYPES = [...ALERT_EVENT_TYPES, 'pledge.status_changed'] as const;
+export type OutboxEventType = (typeof OUTBOX_EVENT_TYPES)[number];
+
 /**
  * One entry of the event outbox: what webhooks deliver. `id` is stable for the life of the event (the
  * `webhook-id` of every delivery attempt); `seq` orders events as they were committed.
@@ -224,11 +266,12 @@ export interface EventRecord {
   id: string;
   seq: number;
   tenant: string;
-  type: AlertEventType;
+  type: OutboxEventType;
   pledgeId: string;
+  /** The alert an alert.* event is about; null for pledge.status_changed. */
   alertId: string | null;
-  /** The webhook body's `data`: the alert as it stood after the change. */
-  data: Alert;
+  /** The webhook body's `data`: the alert as it stood after the change, or the pledge's status change. */
+  data: Alert | PledgeStatusChanged;
   createdAt: string;
 }
 

@@ -1,5 +1,8 @@
 export * from './alerts.ts';
 export * from './alert-writes.ts';
+export * from './audit.ts';
+export * from './canonical-json.ts';
+export * from './certificate.ts';
 export * from './clock.ts';
 export * from './errors.ts';
 export * from './fx.ts';
@@ -7,6 +10,7 @@ export * from './geo.ts';
 export * from './ids.ts';
 export * from './money.ts';
 export * from './pledge.ts';
+export * from './pledge-status.ts';
 export * from './quantities.ts';
 export * from './release-check.ts';
 export * from './releases.ts';

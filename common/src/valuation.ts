@@ -5,6 +5,23 @@ import type { LimitsT, PriceRecord, Quantities, Valuation, ValuationStatus } fro
 import { unitFactor } from './units.ts';
 
 export const DEFAULT_MAX_PRICE_AGE_MS = 24 * 3600 * 1000;
+
+/** How old a price may be before it is stale: a default, and overrides per commodity. */
+export interface PriceAgeLimits {
+  defaultMs?: number | undefined;
+  /** commodity → maximum age in ms */
+  byCommodityMs?: Readonly<Record<string, number>> | undefined;
+}
+
+/** The maximum price age of one commodity (its own, else the default, else 24 h). */
+export function maxPriceAgeFor(commodity: string, limits: PriceAgeLimits = {}): number {
+  const own = limits.byCommodityMs !== undefined && Object.hasOwn(limits.byCommodityMs, commodity) ? limits.byCommodityMs[commodity] : undefined;
+  return own ?? limits.defaultMs ?? DEFAULT_MAX_PRICE_AGE_MS;
+}
+/** The time after which a price is stale (older than its maximum age): the one rule, for valuations and whoever memoises them. */
+export function priceStaleAfter(price: Pick<PriceRecord, 'at'>, maxPriceAgeMs = DEFAULT_MAX_PRICE_AGE_MS): number {
+  return Date.parse(price.at) + maxPriceAgeMs;
+}
 /** LTV must fall this far below a limit before the status steps down (no flapping at the limit). */
 export const DEFAULT_LTV_HYSTERESIS = 0.01;
 
@@ -64,7 +81,7 @@ export function valuePledge(input: ValuationInput): Valuation {
   if (price === null) {
     issues.push('no price for this commodity');
   } else {
-    stale = input.now - Date.parse(price.at) > (input.maxPriceAgeMs ?? DEFAULT_MAX_PRICE_AGE_MS);
+    stale = input.now > priceStaleAfter(price, input.maxPriceAgeMs);
     const perPledgeUnit = unitFactor(input.unit, price.unit);
     const fx = price.currency === currency ? 1 : (input.fxRate ?? null);
     if (perPledgeUnit === null) issues.push(`price unit ${price.unit} does not convert to pledge unit ${input.unit}`);

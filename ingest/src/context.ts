@@ -45,14 +45,15 @@ export class IngestContext {
   }
 
   /**
-   * Writes one quantity point per pledge touched since the last sample: the series gets each change
-   * at checkpoint resolution instead of one recomputation of the whole pledge per batch.
+   * Writes one quantity point per pledge touched since the last sample, and one valuation point per
+   * pledge whose value changed: the series gets each change at checkpoint resolution instead of one
+   * recomputation of the whole pledge per batch.
    */
   async sampleQuantities(): Promise<void> {
-    if (this.touched.size === 0) return;
     const ids = this.touched;
     this.touched = new Set();
-    await this.writePoints(this.quantityPoints(ids));
+    // Valuations the same way: one point per pledge whose value changed (see PledgeValuations).
+    await this.writePoints([...this.quantityPoints(ids), ...this.alerts.valuations.samplePoints(this.clock.now())]);
   }
 
   private quantityPoints(pledgeIds: Iterable<string>): SeriesPoint[] {

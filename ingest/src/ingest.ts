@@ -25,7 +25,7 @@ export interface IngestOptions {
   logger: Logger;
   registry: Registry;
   clock?: Clock;
-  /** How often to pick up pledges registered by other processes (API instances). */
+  /** How often to pick up pledges, loan changes, releases, prices and FX rates written by other processes (API instances). */
   pledgeRefreshMs?: number;
   /** How often changed tag and reader state is written to the state store's tables (and quantities sampled). */
   checkpointMs?: number;
@@ -35,7 +35,7 @@ export interface IngestOptions {
 
 export interface Ingest {
   start(): Promise<void>;
-  /** Picks up pledges registered or changed since the last look (also runs on a timer). */
+  /** Picks up pledges registered or changed, releases, prices and FX rates since the last look (also runs on a timer). */
   refreshPledges(): Promise<void>;
   /** Runs the rules' timers now (confirmation delays, holds, silence), as the tick does. */
   runRules(): Promise<void>;
@@ -74,13 +74,26 @@ export function createIngest(opts: IngestOptions): Ingest {
     }
     const changed = await opts.store.listPledgesChangedSince(pledgesSeenUntil);
     const fresh = changed.filter((p) => JSON.stringify(live.pledges.get(p.id)) !== JSON.stringify(p));
-    for (const p of fresh) live.putPledge(p);
+    // A pledge new to this process brings the status last published for it (the LTV hysteresis starts
+    // there); for one already known, this process is the one publishing it.
+    const statuses = await Promise.all(fresh.map((p) => (live.pledges.has(p.id) ? Promise.resolve(undefined) : opts.store.getPledgeStatus(p.id))));
+    fresh.forEach((p, i) => {
+      const status = statuses[i];
+      if (status !== undefined) alerts.valuations.setPublished(p.id, status);
+      live.putPledge(p);
+    });
     pledgesSeenUntil = isoTime(startedAt - 5000);
     ctx.touch(fresh.map((p) => p.id));
     // Releases the same way: the rules must honour one as soon as goods may leave under it.
     const releases = await opts.store.listReleasesSince(releasesSeenUntil);
-    ctx.touch(releases.filter((r) => live.putRelease(r)).map((r) => r.pledgeId));
+    const released = releases.filter((r) => live.putRelease(r)).map((r) => r.pledgeId);
+    ctx.touch(released);
     releasesSeenUntil = isoTime(startedAt - 5000);
+    // A loan drawn or repaid (it changes the pledge), a release: revalued now rather than at the next tick.
+    await alerts.revalue([...fresh.map((p) => p.id), ...released]);
+    // Prices and FX rates posted through the API reach ingest only through the store: few rows, re-read whole.
+    const [prices, rates] = await Promise.all([opts.store.listPrices(), opts.store.listFxRates()]);
+    await alerts.onPrices(prices, rates);
   };
 
   const runRules = (): Promise<void> => alerts.tick().catch((err: unknown) => log.error({ err }, 'rule tick failed'));

@@ -27,6 +27,7 @@ function facts(over: Partial<PledgeFacts> = {}): PledgeFacts {
     trackers: [],
     gateways: [],
     readers: [],
+    valuation: null,
     ...over,
   };
 }

@@ -184,6 +184,13 @@ export function departures(s: Scenario, ns: number[], zone = 'A1', readerId = 'r
   return ns.map((n) => ({ type: 'tag.departed', at: s.now(), epc: epc(n), zone, readerId, lastSeenAt: s.now() }));
 }
 
+/** A feed's price of `commodity` (copper-cathode) per t on MQTT, timed now unless `at` says otherwise. */
+export function publishPrice(s: Scenario, price: number, opts: { commodity?: string; currency?: string; at?: string } = {}): Promise<void> {
+  const commodity = opts.commodity ?? 'copper-cathode';
+  const body = { commodity, price, currency: opts.currency ?? 'USD', unit: 't', at: opts.at ?? s.now(), source: 'LME 3M' };
+  return s.connection.deliver(topics.price(commodity), JSON.stringify(body));
+}
+
 export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** A pledge of `count` tagged items of 1 t each (EPCs 1…count) in zone A1 at site-1. */

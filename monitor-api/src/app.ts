@@ -2,20 +2,23 @@
  * The monitor-api app factory. It builds a ready-to-listen Fastify instance and never listens itself
  * (`startApi` does), so tests and the one-process `pledgewatch start` wire it the same way.
  */
-import { systemClock, type Clock } from '@pledgewatch/common';
-import type { StateStore } from '@pledgewatch/store';
+import { systemClock, type Clock, type SigningKey } from '@pledgewatch/common';
+import type { SeriesStore, StateStore } from '@pledgewatch/store';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { StateCache } from './domain/state-cache.ts';
 import { authenticate } from './http/auth.ts';
 import { installHttpMetrics } from './http/metrics.ts';
 import { installOpenApi } from './http/openapi.ts';
 import { installProblemHandlers } from './http/problems.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { evidenceRoutes, keyRoutes } from './routes/evidence.ts';
 import { fxRoutes } from './routes/fx.ts';
+import { historyRoutes } from './routes/history.ts';
 import { gatewayRoutes } from './routes/gateways.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { pledgeChangeRoutes } from './routes/pledge-changes.ts';
@@ -42,10 +45,21 @@ export interface AppOptions {
   ready?: () => Promise<string | null>;
   /** A price older than this is stale (default: common's DEFAULT_MAX_PRICE_AGE_MS, 24 h). */
   maxPriceAgeMs?: number;
+  /** Per commodity, its own maximum price age (the same map ingest's PRICE_STALE honours). */
+  maxPriceAgeByCommodityMs?: Readonly<Record<string, number>>;
   /** Webhook endpoints and their delivery log; without it the /v1/webhooks routes are absent. */
   webhooks?: { store: WebhookStore; guard: AddressGuard };
+  /** Signs valuation certificates; without it GET /v1/pledges/{id}/certificate and GET /v1/keys are absent. */
+  signingKey?: SigningKey;
+  /** The time-series store ingest writes quantity and valuation points to; without it GET /v1/pledges/{id}/history is absent. */
+  series?: SeriesStore;
   /** Largest accepted request body; a 100k-item pledge is about 6 MB of JSON. */
   bodyLimit?: number;
+  /**
+   * false: only the operations routes (/healthz, /readyz, /metrics, /openapi.json), for a central
+   * process that runs ingest or webhook delivery without the lenders' API. Default true.
+   */
+  lenderRoutes?: boolean;
   /** GET /v1/stream: how often the event outbox is polled, how often an idle stream gets a keep-alive. */
   stream?: { pollMs?: number; heartbeatMs?: number };
 }
@@ -78,24 +92,35 @@ export function buildApp(opts: AppOptions): App {
   // The API speaks JSON only: a text body is refused with 415 rather than failing validation oddly.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('tenant', null);
-  app.addHook('onSend', async (request, reply) => {
+  // Set as the request starts, so error and 404 answers carry it too; a callback hook: an async one
+  // costs a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', String(request.id));
+    done();
   });
   installProblemHandlers(app);
   installHttpMetrics(app, opts.registry);
   installOpenApi(app);
 
-  const deps: RouteDeps = { store: opts.store, clock: opts.clock ?? systemClock, maxPriceAgeMs: opts.maxPriceAgeMs };
+  const cache = new StateCache(opts.store, { registry: opts.registry });
+  const deps: RouteDeps = { store: opts.store, cache, clock: opts.clock ?? systemClock, maxPriceAgeMs: opts.maxPriceAgeMs, maxPriceAgeByCommodityMs: opts.maxPriceAgeByCommodityMs };
   void app.register(opsRoutes, { store: opts.store, registry: opts.registry, ready: opts.ready, metrics: opts.metrics });
+  if (opts.lenderRoutes === false) return app;
   void app.register(
     async (v1) => {
-      v1.addHook('onRequest', authenticate(opts.store));
+      // The cache's change counters are read first, so nothing a request reads from it predates the request.
+      v1.addHook('onRequest', async () => {
+        await cache.refresh();
+      });
+      v1.addHook('onRequest', authenticate({ findApiKeyByHash: (hash) => cache.apiKey(hash) }));
       await v1.register(pledgeRoutes, deps);
+      if (opts.series !== undefined) await v1.register(historyRoutes, { ...deps, series: opts.series });
       await v1.register(pledgeChangeRoutes, deps);
       await v1.register(priceRoutes, deps);
       await v1.register(fxRoutes, deps);
       await v1.register(gatewayRoutes, deps);
       await v1.register(alertRoutes, deps);
+      await v1.register(evidenceRoutes, { ...deps, signingKey: opts.signingKey, registry: opts.registry });
       await v1.register(streamRoutes, { ...deps, registry: opts.registry, ...opts.stream });
       if (opts.webhooks !== undefined) {
         await v1.register(webhookRoutes, { webhooks: opts.webhooks.store, guard: opts.webhooks.guard, clock: deps.clock });
@@ -103,5 +128,7 @@ export function buildApp(opts: AppOptions): App {
     },
     { prefix: '/v1' },
   );
+  // Public keys need no API key: whoever holds a certificate may check it.
+  if (opts.signingKey !== undefined) void app.register(keyRoutes, { prefix: '/v1', signingKey: opts.signingKey });
   return app;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { buildApp, issueApiKey, startApi, type App, type AppOptions } from '../src/index.ts';
+import { buildApp, issueApiKey, loadOrCreateSigningKey, startApi, type App, type AppOptions } from '../src/index.ts';
 
 export const T0 = '2026-03-01T08:00:00.000Z';
 
@@ -35,7 +35,7 @@ export interface Reply {
 }
 
 export async function startHarness(
-  opts: Partial<Pick<AppOptions, 'ready' | 'maxPriceAgeMs' | 'bodyLimit' | 'webhooks' | 'stream'>> & { wrapStore?: (s: StateStore) => StateStore; dir?: string } = {},
+  opts: Partial<Pick<AppOptions, 'ready' | 'maxPriceAgeMs' | 'maxPriceAgeByCommodityMs' | 'bodyLimit' | 'webhooks' | 'stream' | 'series'>> & { wrapStore?: (s: StateStore) => StateStore; dir?: string } = {},
 ): Promise<Harness> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pw-api-'));
   const store = openSqliteState({ path: join(dir, 'state.db') });
@@ -54,9 +54,12 @@ export async function startHarness(
     registry,
     ready: opts.ready,
     maxPriceAgeMs: opts.maxPriceAgeMs,
+    maxPriceAgeByCommodityMs: opts.maxPriceAgeByCommodityMs,
     bodyLimit: opts.bodyLimit,
     webhooks: opts.webhooks,
     stream: opts.stream,
+    series: opts.series,
+    signingKey: loadOrCreateSigningKey(join(dir, 'signing-key.pem')).key,
   });
   const { url } = await startApi(app, { host: '127.0.0.1', port: 0 });
   return {
@@ -87,6 +90,16 @@ export async function startHarness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A harness with a gateway at the test site and API keys of two tenants, bank-a (`key`) and bank-b
+ * (`other`): where tenant-isolation suites start.
+ */
+export async function startWithTenants(site = 'wh-shanghai-1'): Promise<{ h: Harness; key: string; other: string }> {
+  const h = await startHarness();
+  await addGateway(h.store, 'gw-1', site);
+  return { h, key: await h.keyFor('bank-a'), other: await h.keyFor('bank-b') };
 }
 
 /** Writes tag and reader state the way ingest does after applying uplink batches. */

@@ -68,3 +68,23 @@ describe('prices', () => {
     expect((await h.call('GET', '/v1/prices/copper-cathode', { key })).json.stale).toBe(true);
   });
 });
+
+describe('maximum price age per commodity', () => {
+  it('holds a commodity to its own maximum age, in the price and in the valuation; others keep the default', async () => {
+    const h = await startHarness({ maxPriceAgeMs: 2 * HOUR, maxPriceAgeByCommodityMs: { 'copper-cathode': HOUR / 2 } });
+    try {
+      const key = await h.keyFor('bank-a');
+      await addGateway(h.store, 'gw-1', 'wh-shanghai-1');
+      await h.call('POST', '/v1/pledges', { key, body: registration() });
+      await seedState(h.store, [{ epc: EPC(1), gatewayId: 'gw-1', siteId: 'wh-shanghai-1', zone: 'A1', readerId: 'r1', present: true, lastSeenAt: T0, updatedAt: T0 }]);
+      await h.call('POST', '/v1/prices', { key, body: copperPrice(8000, T0) });
+      await h.call('POST', '/v1/prices', { key, body: { ...copperPrice(700, T0), commodity: 'steel-coil' } });
+      h.clock.advance(HOUR);
+      expect((await h.call('GET', '/v1/prices/copper-cathode', { key })).json.stale).toBe(true);
+      expect((await h.call('GET', '/v1/prices/steel-coil', { key })).json.stale).toBe(false);
+      expect((await h.call('GET', '/v1/pledges/PL-2026-0001/value', { key })).json).toMatchObject({ price: { stale: true }, eligibleValue: 0 });
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -7,7 +7,10 @@ export { openInfluxSeries, type InfluxSeriesOptions } from './influx/series.ts';
 export { parseInfluxUrl, type InfluxTarget } from './influx/url.ts';
 export { toChunks as toLineProtocol } from './influx/line.ts';
 export type { DropReason, SeriesLog, SeriesWriterMetrics } from './influx/types.ts';
+export type { SingleRole } from './pg/singleton.ts';
 export {
+  claimSingleRole,
+  openAuditReader,
   openSeriesStore,
   openStateStore,
   openWebhookStore,
@@ -17,3 +20,4 @@ export {
 } from './open.ts';
 export * from './webhooks.ts';
 export { openSqliteWebhooks } from './sqlite/webhooks.ts';
+export { openPgWebhooks } from './pg/webhooks.ts';

@@ -8,11 +8,15 @@ import type { SeriesStore } from './series.ts';
 import { openSqliteSeries } from './sqlite/series.ts';
 import { openPgState } from './pg/state.ts';
 import { openSqliteState } from './sqlite/state.ts';
-import type { StateStore } from './state.ts';
+import type { AuditReader, StateStore } from './state.ts';
+import { openPgAuditReader } from './pg/audit.ts';
+import { openSqliteAuditReader } from './sqlite/audit.ts';
+import { holdPgSingleRole, type SingleRole } from './pg/singleton.ts';
+import { openPgWebhooks } from './pg/webhooks.ts';
 import { openSqliteWebhooks } from './sqlite/webhooks.ts';
 import type { WebhookStore } from './webhooks.ts';
 
-/** PostgreSQL is chosen by PW_DATABASE_URL; webhooks still need a SQLite file (see openWebhookStore). */
+/** PostgreSQL is chosen by PW_DATABASE_URL; webhook endpoints and deliveries live in the same database. */
 export type StateStoreSpec = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize?: number };
 export type SeriesStoreSpec = { kind: 'sqlite'; path: string } | { kind: 'influx'; url: string };
 
@@ -41,12 +45,42 @@ export function openSeriesStore(spec: SeriesStoreSpec, deps: SeriesStoreDeps = {
   }
 }
 
-/** Webhook endpoints and deliveries live in the state database. */
-export function openWebhookStore(spec: StateStoreSpec): WebhookStore {
+/**
+ * Webhook endpoints and deliveries live in the state database (a pool of their own on PostgreSQL,
+ * smaller than the state store's unless `poolSize` says otherwise). Async like openStateStore.
+ */
+export async function openWebhookStore(spec: StateStoreSpec): Promise<WebhookStore> {
   switch (spec.kind) {
     case 'sqlite':
       return openSqliteWebhooks({ path: spec.path });
     case 'postgres':
-      throw new Error('webhook deliveries have no PostgreSQL adapter yet: they need a SQLite state spec');
+      return openPgWebhooks(spec.poolSize === undefined ? { url: spec.url } : { url: spec.url, poolSize: spec.poolSize });
+  }
+}
+
+/**
+ * Claims the one `role` process a state database may have (ingest): refused with an error naming the
+ * conflict while another process holds it. A SQLite file belongs to one process anyway (the central
+ * configuration refuses to split its roles), so there is nothing to hold.
+ */
+export async function claimSingleRole(spec: StateStoreSpec, role: 'ingest'): Promise<SingleRole> {
+  switch (spec.kind) {
+    case 'sqlite':
+      return { lost: new Promise<Error>(() => {}), release: () => Promise.resolve() };
+    case 'postgres':
+      return holdPgSingleRole(spec.url, role);
+  }
+}
+
+/**
+ * The audit trail of a state database, read only: no migration, no write (`pledgewatch verify-audit`).
+ * A SQLite file must exist; it may be open by the central side meanwhile.
+ */
+export async function openAuditReader(spec: StateStoreSpec): Promise<AuditReader> {
+  switch (spec.kind) {
+    case 'sqlite':
+      return openSqliteAuditReader(spec.path);
+    case 'postgres':
+      return openPgAuditReader(spec.url);
   }
 }

@@ -31,10 +31,40 @@ export interface SeriesSample {
   value: number;
 }
 
+/** Several fields of one measurement per bucket, read from one point (see SeriesStore.queryRows). */
+export interface SeriesRowsQuery extends Omit<SeriesQuery, 'field'> {
+  /** The fields to read; the first picks the point: the newest one that has it. */
+  fields: readonly [string, ...string[]];
+}
+
+/** The newest point before a time (see SeriesStore.latestRow). */
+export interface SeriesLatestQuery {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: readonly [string, ...string[]];
+  /** epoch ms, exclusive */
+  before: number;
+}
+
+export interface SeriesRow {
+  time: number;
+  /** Every requested field: the point's value, null where the point has none. */
+  values: Record<string, number | null>;
+}
+
 export interface SeriesStore {
   readonly kind: string;
   write(points: readonly SeriesPoint[]): Promise<void>;
   query(q: SeriesQuery): Promise<SeriesSample[]>;
+  /**
+   * Buckets as `query` makes them, each giving one point: the newest in the bucket that has the first
+   * field (newest across the matching series), with its values of all the fields — so values written
+   * together are read together, and a field the point lacks (an LTV with nothing eligible) is null
+   * instead of some older point's value.
+   */
+  queryRows(q: SeriesRowsQuery): Promise<SeriesRow[]>;
+  /** The newest point before `before` that has the first field, timed at the point itself; null if none. */
+  latestRow(q: SeriesLatestQuery): Promise<SeriesRow | null>;
   /** Writes out anything buffered. */
   flush(): Promise<void>;
   close(): Promise<void>;

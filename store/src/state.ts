@@ -5,6 +5,8 @@
  */
 import type {
   AlertChange,
+  AuditHead,
+  StoredAuditRecord,
   FxRate,
   AlertRecord,
   AlertStatus,
@@ -15,6 +17,7 @@ import type {
   PriceRecord,
   ReaderHealth,
   Release,
+  StatusChange,
   TagState,
   ValuationStatus,
 } from '@pledgewatch/common';
@@ -86,7 +89,22 @@ export interface AlertFilter {
   limit?: number;
 }
 
-export interface StateStore {
+/**
+ * Reading the audit trail (common/src/audit.ts). Writing it is no method of its own: every change above
+ * appends its records in its own transaction — registration, loan changes, releases, prices and FX
+ * rates (to every pledge they value), and every event of the outbox (alert and status changes).
+ */
+export interface AuditReader {
+  /** Every pledge id with a pledge row, an audit head or audit records, sorted: what verify-audit walks. */
+  listAuditedPledges(): Promise<string[]>;
+  /** The pledge's head (seq 0 and AUDIT_GENESIS while empty); null when it has none (no such pledge). */
+  getAuditHead(pledgeId: string): Promise<AuditHead | null>;
+  /** The pledge's records with seq > `after`, in seq order, at most `limit`, data as the JSON text stored. */
+  auditRecords(pledgeId: string, after: number, limit: number): Promise<StoredAuditRecord[]>;
+  close(): Promise<void>;
+}
+
+export interface StateStore extends AuditReader {
   readonly kind: string;
   /** Liveness of the connection (for /readyz). */
   ping(): Promise<void>;
@@ -127,15 +145,22 @@ export interface StateStore {
   /** Keeps the newest price per commodity; returns false (and changes nothing) for an older one. */
   putPrice(price: PriceRecord): Promise<boolean>;
   getPrice(commodity: string): Promise<PriceRecord | null>;
+  /**
+   * The newest price of every commodity, by commodity. Prices are few (one per commodity) and a stored
+   * one only ever moves to a newer `at`, so a follower (ingest) re-reads them all and compares times.
+   */
+  listPrices(): Promise<PriceRecord[]>;
   /** Keeps the newest rate per (base, quote); returns false (and changes nothing) for one not newer. */
   putFxRate(rate: FxRate): Promise<boolean>;
   getFxRate(base: string, quote: string): Promise<FxRate | null>;
+  /** The newest rate of every pair, by base then quote (followed like listPrices). */
+  listFxRates(): Promise<FxRate[]>;
 
   /**
-   * Logs a batch, with the alert changes its events caused, in one transaction; returns false,
-   * changing nothing (alerts included), when (gatewayId, seq) was already applied.
+   * Logs a batch, with the alert and pledge status changes its events caused, in one transaction;
+   * returns false, changing nothing (alerts and statuses included), when (gatewayId, seq) was already applied.
    */
-  commitBatch(batch: LoggedBatch, alerts?: readonly AlertChange[]): Promise<boolean>;
+  commitBatch(batch: LoggedBatch, alerts?: readonly AlertChange[], statuses?: readonly StatusChange[]): Promise<boolean>;
   /** Writes tag and reader state and retires the logged batches it includes, atomically. */
   checkpoint(checkpoint: Checkpoint): Promise<void>;
   /** Batches logged but not yet checkpointed, oldest first: what ingest replays at start. */
@@ -147,8 +172,10 @@ export interface StateStore {
   /**
    * Applies alert changes and records their events, all in one transaction (see AlertChange for
    * what each does). At most one unresolved alert exists per (pledgeId, type, subject), whoever writes.
+   * `statuses` publish pledges' statuses in the same transaction, after the alerts: each one that
+   * differs from the stored status is stored and recorded as pledge.status_changed (see statusWrite).
    */
-  applyAlertChanges(changes: readonly AlertChange[]): Promise<void>;
+  applyAlertChanges(changes: readonly AlertChange[], statuses?: readonly StatusChange[]): Promise<void>;
   /** Unresolved alerts of every tenant, optionally of some types only: what ingest loads at start. */
   listActiveAlerts(types?: readonly AlertType[]): Promise<AlertRecord[]>;
   listAlerts(tenant: string, filter?: AlertFilter): Promise<AlertRecord[]>;
@@ -172,4 +199,31 @@ export interface StateStore {
   listReleases(tenant: string, pledgeId: string): Promise<Release[]>;
   /** Releases of every tenant recorded after `since` (exclusive), oldest first: how ingest follows them. */
   listReleasesSince(since: string): Promise<Release[]>;
+
+  /** The change counters (see ChangeVersions), read together. */
+  changeVersions(): Promise<ChangeVersions>;
 }
+
+/**
+ * What a reader of the state may cache, each kind with a counter the database itself moves forward in
+ * the transaction of every change of that kind, whoever writes (triggers, and the tag checkpoint):
+ * a cache entry loaded after reading the counters stays good while they read the same. One small
+ * query tells a process, or any of several sharing one PostgreSQL, what changed since it last looked.
+ */
+export const CHANGE_KINDS = [
+  /** API keys */
+  'api_keys',
+  /** pledge terms: registration, loan changes */
+  'pledges',
+  /** the published valuation status of any pledge (an actual change, not a rewrite of the same) */
+  'statuses',
+  /** tag state (each checkpoint that writes tags) */
+  'tags',
+  /** reader health as quantities see it: gateways registered or going on/offline, readers (dis)connecting */
+  'readers',
+  'prices',
+  'fx',
+  'releases',
+] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+export type ChangeVersions = Readonly<Record<ChangeKind, number>>;

@@ -77,19 +77,28 @@ export interface WebhookStore {
   deleteEndpoint(tenant: string, id: string): Promise<boolean>;
   setSecrets(tenant: string, id: string, secrets: EndpointSecret[]): Promise<boolean>;
 
-  /** Adds deliveries (ignoring any (endpoint, event) already there) and moves the fan-out cursor, atomically. */
+  /**
+   * Adds deliveries (ignoring any (endpoint, event) already there) and moves the fan-out cursor to
+   * `cursor`, atomically; does nothing when the cursor is already there (another dispatcher got there
+   * first). Fan-outs run one at a time, so deliveries are numbered in the order given.
+   */
   fanOut(deliveries: NewDelivery[], cursor: number, now: number): Promise<void>;
   /** The last event sequence number fanned out (0 at first). */
   fanOutCursor(): Promise<number>;
   /**
-   * Claims up to `limit` due deliveries for `leaseMs`: pending, due, not leased, and first in line
-   * for their (endpoint, ordering key) — later events of a pledge wait for earlier ones.
+   * Claims up to `limit` due deliveries for `leaseMs`: pending, due, not leased (or the lease expired),
+   * and first in line for their (endpoint, ordering key) — later events of a pledge wait for earlier
+   * ones. Two concurrent claims, from any processes, never hand out the same delivery.
    */
   claimDue(now: number, leaseMs: number, limit: number): Promise<Delivery[]>;
   recordAttempt(record: AttemptRecord, now: number): Promise<void>;
   /** Ends every lease: for a dispatcher that knows it is the only one (the embedded default) at start. */
   releaseLeases(): Promise<number>;
-  /** When the earliest pending delivery falls due (ms), or null: lets the dispatcher sleep until then. */
+  /**
+   * When the earliest claimable delivery falls due (ms): first in line, and not before its lease ends;
+   * null when nothing is pending. Lets the dispatcher sleep until then instead of spinning on a
+   * delivery that is in flight or waiting behind another.
+   */
   nextDueAt(): Promise<number | null>;
 
   getDelivery(tenant: string, endpointId: string, deliveryId: string): Promise<(Delivery & { attemptLog: DeliveryAttempt[] }) | null>;

@@ -1,59 +1,27 @@
-/**
- * PostgreSQL for the store's suites: the server .ci/run started (PW_TEST_DATABASE_URL), or a private
- * cluster of the suite's own. Every database handed out is new (CREATE DATABASE, random name) and
- * dropped at close.
- */
-import pg from 'pg';
-import { findPostgres, postgresDatabaseName, startPostgres, type Availability, type ServerProcess } from '@pledgewatch/common/testing-servers';
+/** The store's suites take PostgreSQL from the helper other workspaces' suites use too. */
+import { suiteTitle } from '@pledgewatch/common/testing-servers';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { postgresAvailable, postgresForTests, type PostgresForTests } from '../src/testing.ts';
 
-const shared = process.env.PW_TEST_DATABASE_URL;
-const usingShared = shared !== undefined && shared !== '';
+export { postgresAvailable, postgresForTests, type PostgresForTests };
 
-/** A shared server needs no binary; without one, the suite needs `postgres` (findPostgres throws in CI). */
-export const postgresAvailable: Availability | { ok: true } = usingShared ? { ok: true } : findPostgres();
-
-export interface PostgresForTests {
-  /** Creates a fresh database and returns its URL. */
-  createDatabase(): Promise<string>;
-  /** Drops the databases made here and stops a server of the suite's own. */
-  close(): Promise<void>;
+/** Fresh databases on the suite's server: `fresh()` makes one, `last()` is the URL of the latest. */
+export interface Databases {
+  fresh(): Promise<string>;
+  last(): string;
 }
 
-/** The server URL with another database in its path (credentials and parameters kept). */
-function withDatabase(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-export async function postgresForTests(): Promise<PostgresForTests> {
-  let server: ServerProcess | null = null;
-  let base: string;
-  if (usingShared) {
-    base = shared;
-  } else {
-    const found = findPostgres();
-    if (!found.ok) throw new Error(found.reason);
-    server = await startPostgres(found.bin);
-    base = `${server.url}/postgres`;
-  }
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  const made: string[] = [];
-  return {
-    createDatabase: async () => {
-      const name = postgresDatabaseName();
-      await admin.query(`CREATE DATABASE ${name}`);
-      made.push(name);
-      return withDatabase(base, name);
-    },
-    close: async () => {
-      try {
-        for (const name of made) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await admin.end();
-        await server?.remove();
-      }
-    },
-  };
+/** A describe block on a real PostgreSQL server (skipped without one, failing instead in CI). */
+export function describeOnPostgres(title: string, body: (db: Databases) => void): void {
+  describe.skipIf(!postgresAvailable.ok)(suiteTitle(title, postgresAvailable), () => {
+    let server: PostgresForTests;
+    let last = '';
+    beforeAll(async () => {
+      server = await postgresForTests();
+    }, 60_000);
+    afterAll(async () => {
+      await server.close();
+    });
+    body({ fresh: async () => (last = await server.createDatabase()), last: () => last });
+  });
 }

@@ -2,11 +2,12 @@
  * The PostgreSQL state adapter against a real server: the same contract suite as SQLite, and what only
  * a shared database has to prove — several processes (here: pools) on one database.
  */
+import { verifyAuditChain } from '@pledgewatch/common';
 import { suiteTitle } from '@pledgewatch/common/testing-servers';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openPgState, openStateStore, type StateStore } from '../src/index.ts';
-import { alert, at, batch, epc, pledge } from './fixtures.ts';
+import { alert, at, batch, epc, pledge, price, release } from './fixtures.ts';
 import { postgresAvailable, postgresForTests, type PostgresForTests } from './pg-helpers.ts';
 import { describeStateStoreContract } from './state-contract.ts';
 
@@ -53,6 +54,8 @@ describe.skipIf(!postgresAvailable.ok)(suiteTitle('PostgreSQL state adapter on a
           'SELECT component, version FROM schema_migrations ORDER BY component, version',
         );
         expect(rows).toEqual([
+          { component: 'audit', version: 1 },
+          { component: 'changes', version: 1 },
           { component: 'state', version: 1 },
           { component: 'valuation', version: 1 },
         ]);
@@ -128,6 +131,48 @@ describe.skipIf(!postgresAvailable.ok)(suiteTitle('PostgreSQL state adapter on a
       const all = (await a.eventsAfter(0, 1000)).map((e) => e.seq);
       expect(all).toHaveLength(40);
       expect(seen).toEqual(all);
+    });
+
+    it('never forks an audit chain when processes write one pledge at once, nor deadlocks on several', async () => {
+      const [a, b] = await two();
+      await a.createPledge(pledge({ id: 'p1', epcs: [epc(1)] }));
+      await a.createPledge(pledge({ id: 'p2', epcs: [epc(2)] }));
+      const store = (n: number) => (n % 2 === 0 ? a : b);
+      // Every kind of writer, on both pools, interleaved: alert transactions touching both pledges in
+      // either order, prices locking both heads, and single-pledge loan changes and releases.
+      const results = await Promise.all(
+        Array.from({ length: 48 }, (_, n): Promise<unknown> => {
+          const [first, second] = n % 4 < 2 ? ['p1', 'p2'] : ['p2', 'p1'];
+          switch (n % 6) {
+            case 0:
+              return store(n).applyAlertChanges([
+                { kind: 'open', alert: alert({ id: `a${n}`, pledgeId: first, subject: `zone:Z${n}` }) },
+                { kind: 'open', alert: alert({ id: `b${n}`, pledgeId: second, subject: `zone:Z${n}` }) },
+              ]);
+            case 1:
+              return store(n).putPrice(price('wheat', 200 + n, n * 1_000));
+            case 2:
+              return store(n).updatePledgeLoan('bank-a', first, 1_000 + n, at(n * 1_000));
+            case 3:
+              return store(n).createRelease(release({ id: `r${n}`, pledgeId: first, createdAt: at(n) }));
+            case 4:
+              return store(n).putFxRate({ base: 'USD', quote: 'EUR', rate: 0.9, at: at(n * 1_000), source: 'ecb' });
+            default:
+              return store(n).resolveAlert('bank-a', `a${n - 5}`, at(n * 1_000));
+          }
+        }),
+      );
+      for (const id of ['p1', 'p2']) {
+        const records = await b.auditRecords(id, 0, 1_000);
+        expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
+        expect(verifyAuditChain(id, records, await a.getAuditHead(id))).toEqual([]);
+      }
+      const all = [...(await a.auditRecords('p1', 0, 1_000)), ...(await a.auditRecords('p2', 0, 1_000))];
+      const prices = results.filter((r, n) => n % 6 === 1 && r === true).length;
+      // A resolution may have come before its alert was opened: then it found nothing to resolve.
+      const resolved = results.filter((r, n) => n % 6 === 5 && r !== null).length;
+      // Per pledge: registration, 8 alerts opened, prices, 4 loan changes and 4 releases; and the resolutions.
+      expect(all).toHaveLength(2 * (1 + 8 + prices + 4 + 4) + resolved);
     });
 
     it('refuses a second unresolved alert for a condition even from raw SQL', async () => {

@@ -126,6 +126,53 @@ export function describeSeriesStoreContract(
       expect(samples[8]).toEqual({ time: T0 + 80 * MIN, value: 0.4999 });
     });
 
+    it('reads several fields per bucket from one point: the newest that has the first field', async () => {
+      await store.write([
+        point(T0 + 1_000, { marketValue: 100, eligibleValue: 85, ltv: 0.5 }),
+        // Newest in the first bucket, and without an LTV: the row says null, not the older 0.5.
+        point(T0 + 40_000, { marketValue: 90, eligibleValue: 0 }),
+        // No marketValue: this point cannot be the row of its bucket.
+        point(T0 + 50_000, { ltv: 0.9 }),
+        point(T0 + 2 * MIN + 1, { marketValue: 120, eligibleValue: 102, ltv: 0.4 }),
+        point(T0 + 2 * MIN + 2, { marketValue: 80, eligibleValue: 68, ltv: 0.6 }, { pledge: 'p2' }),
+      ]);
+      await store.flush();
+      const fields = ['marketValue', 'eligibleValue', 'ltv'] as const;
+      expect(await store.queryRows({ ...query(), fields })).toEqual([
+        { time: T0, values: { marketValue: 90, eligibleValue: 0, ltv: null } },
+        { time: T0 + 2 * MIN, values: { marketValue: 120, eligibleValue: 102, ltv: 0.4 } },
+      ]);
+      // Across matching series the newest point wins, whole.
+      expect(await store.queryRows({ ...query({ tags: {}, from: T0 + MIN }), fields })).toEqual([
+        { time: T0 + 2 * MIN, values: { marketValue: 80, eligibleValue: 68, ltv: 0.6 } },
+      ]);
+      expect(await store.queryRows({ ...query(), fields: ['ltv', 'marketValue'] })).toEqual([
+        { time: T0, values: { ltv: 0.9, marketValue: null } },
+        { time: T0 + 2 * MIN, values: { ltv: 0.4, marketValue: 120 } },
+      ]);
+      expect(await store.queryRows({ ...query({ to: T0 }), fields })).toEqual([]);
+      expect(await store.queryRows({ ...query({ measurement: 'nope' }), fields })).toEqual([]);
+    });
+
+    it('finds the newest point before a time, at its own time', async () => {
+      const latest = (before: number, tags: Record<string, string> = { pledge: 'p1' }) =>
+        store.latestRow({ measurement: 'pledge_value', tags, fields: ['present', 'missing'], before });
+      expect(await latest(T0 + MIN)).toBeNull();
+      await store.write([
+        point(T0 + 1_000, { present: 10, missing: 0 }),
+        point(T0 + 9_000, { present: 7, missing: 3 }),
+        point(T0 + 9_500, { missing: 4 }),
+        point(T0 + 20_000, { present: 6 }, { pledge: 'p2' }),
+      ]);
+      await store.flush();
+      expect(await latest(T0 + 1_000)).toBeNull();
+      expect(await latest(T0 + 1_001)).toEqual({ time: T0 + 1_000, values: { present: 10, missing: 0 } });
+      expect(await latest(T0 + 9_000)).toEqual({ time: T0 + 1_000, values: { present: 10, missing: 0 } });
+      expect(await latest(T0 + MIN)).toEqual({ time: T0 + 9_000, values: { present: 7, missing: 3 } });
+      expect(await latest(T0 + MIN, {})).toEqual({ time: T0 + 20_000, values: { present: 6, missing: null } });
+      expect(await latest(T0 + MIN, { pledge: 'p3' })).toBeNull();
+    });
+
     if (options.reopen !== undefined) {
       const reopen = options.reopen;
       it('keeps points across close and reopen', async () => {

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteSeries, openSqliteState } from '../src/index.ts';
 import { migrate, openDatabase } from '../src/sqlite/db.ts';
-import { SERIES_MIGRATIONS, STATE_MIGRATIONS, VALUATION_MIGRATIONS } from '../src/sqlite/migrations.ts';
+import { AUDIT_MIGRATIONS, SERIES_MIGRATIONS, STATE_MIGRATIONS, VALUATION_MIGRATIONS } from '../src/sqlite/migrations.ts';
+import { CHANGE_MIGRATIONS } from '../src/sqlite/state-changes.ts';
 import { batch, epc, pledge, state, T0, tag } from './fixtures.ts';
 
 describe('sqlite files', () => {
@@ -41,6 +42,8 @@ describe('sqlite files', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
     const expected = [
+      ...AUDIT_MIGRATIONS.map((_, i) => ({ component: 'audit', version: i + 1 })),
+      ...CHANGE_MIGRATIONS.map((_, i) => ({ component: 'changes', version: i + 1 })),
       ...SERIES_MIGRATIONS.map((_, i) => ({ component: 'series', version: i + 1 })),
       ...STATE_MIGRATIONS.map((_, i) => ({ component: 'state', version: i + 1 })),
       ...VALUATION_MIGRATIONS.map((_, i) => ({ component: 'valuation', version: i + 1 })),

@@ -2,10 +2,12 @@
  * The behaviour every StateStore adapter owes its callers. Run it against an adapter with
  * `describeStateStoreContract('postgres', open)`; each test gets a fresh, empty store from `open`.
  */
-import { PwError } from '@pledgewatch/common';
+import { PwError, verifyAuditChain } from '@pledgewatch/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StateStore } from '../src/state.ts';
 import { describeStateAlertsContract } from './state-contract-alerts.ts';
+import { describeStateAuditContract } from './state-contract-audit.ts';
+import { describeStateChangesContract } from './state-contract-changes.ts';
 import { describeStateLiveContract } from './state-contract-live.ts';
 import { describeStateValuationContract } from './state-contract-valuation.ts';
 import { alert, at, batch, epc, feedAccount, gatewayAccount, gatewayStatus, pledge, price, reader, release, state, tag } from './fixtures.ts';
@@ -200,6 +202,8 @@ export function describeStateStoreContract(
     describeStateLiveContract(ctx);
     describeStateAlertsContract(ctx);
     describeStateValuationContract(ctx);
+    describeStateChangesContract(ctx);
+    describeStateAuditContract(ctx);
 
     if (options.reopen !== undefined) {
       const reopen = options.reopen;
@@ -239,6 +243,10 @@ export function describeStateStoreContract(
         expect(await ctx.store.listReleases('bank-a', 'p1')).toEqual([release({ id: 'r1', pledgeId: 'p1' })]);
         await ctx.store.applyAlertChanges([{ kind: 'open', alert: alert({ id: 'a2', pledgeId: 'p1' }) }]);
         expect((await ctx.store.listActiveAlerts()).map((a) => [a.id, a.occurrences])).toEqual([['a1', 2]]);
+        // The audit chain continues where it stopped.
+        const trail = await ctx.store.auditRecords('p1', 0, 100);
+        expect(trail.map((r) => r.type).slice(-3)).toEqual(['alert.opened', 'release.recorded', 'alert.updated']);
+        expect(verifyAuditChain('p1', trail, await ctx.store.getAuditHead('p1'))).toEqual([]);
       });
     }
   });

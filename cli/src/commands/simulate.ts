@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openStores, startCentral } from '../central.ts';
+import { CENTRAL_KEYS, centralRoles, ConfigError } from '../config.ts';
 import { demoCredentials, runDemoWorld } from '../demo.ts';
 import { makeLogger } from '../logger.ts';
 import { mosquittoFiles } from '../provision.ts';
@@ -59,6 +60,10 @@ export function registerSimulateCommands(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const dataDir = (opts.dataDir as string | undefined) ?? mkdtempSync(join(tmpdir(), 'pledgewatch-demo-'));
     const config = centralConfigFrom({ logLevel: 'warn', ...opts, dataDir });
+    const roles = centralRoles(config);
+    if (!roles.has('api') || !roles.has('ingest')) {
+      throw new ConfigError([`${CENTRAL_KEYS.roles.env}: the demo needs at least api and ingest in its process (it has ${[...roles].join(', ')})`]);
+    }
     const logger = makeLogger(config.logLevel, 'stderr');
     const central = await startCentral(config, logger, { onFatal: fatalShutdown });
     out(`PledgeWatch demo: API ${central.apiUrl}, MQTT ${central.mqttUrl}, data in ${dataDir}`);

@@ -3,21 +3,27 @@
  * - a batch: stage its telemetry, evaluate the pledges it touches as if it were applied, and hand the
  *   resulting alert changes to the caller, who commits them with the batch's log entry; only then do
  *   facts and alert tracking take the changes in;
- * - a gateway status, a tick (confirmation delays, holds, silence): evaluate, write the changes in a
- *   transaction of their own, take them in.
+ * - a gateway status, a tick (confirmation delays, holds, silence, prices ageing into staleness), a
+ *   price, FX rate or pledge change: evaluate, write the changes in a transaction of their own, take them in.
+ * Valuation is part of every look (see valuation/valuations.ts): the LTV and price alerts go through the
+ * same lifecycle, and a change of the pledge's published status commits with the alert changes.
  * Everything runs one at a time (a promise chain), so no two evaluations ever see the same tracked
  * state. Open alerts are loaded at start and re-read every few seconds, which is how ingest learns
  * that a person acknowledged or resolved one.
  */
 import { randomUUID } from 'node:crypto';
 import {
+  ALERT_TYPES,
   isoTime,
-  RULE_ALERT_TYPES,
+  VALUATION_ALERT_TYPES,
   type AlertChange,
+  type AlertType,
   type Clock,
+  type FxRate,
   type GatewayStatusMessage,
   type Pledge,
-  type RuleAlertType,
+  type PriceRecord,
+  type StatusChange,
   type UplinkEvent,
 } from '@pledgewatch/common';
 import type { StateStore } from '@pledgewatch/store';
@@ -26,6 +32,8 @@ import type { LiveState } from '../domain/live-state.ts';
 import type { BatchWork } from '../domain/work.ts';
 import { evaluateRules } from '../rules/index.ts';
 import type { RuleConfig } from '../rules/config.ts';
+import type { ValuationFact } from '../rules/types.ts';
+import { PledgeValuations, statusChange } from '../valuation/valuations.ts';
 import { Facts } from './facts.ts';
 import { conditionKey, step, trackOpenAlert, type ConditionKey, type Step, type Tracked } from './lifecycle.ts';
 import type { AlertMetrics } from './metrics.ts';
@@ -39,6 +47,15 @@ interface Planned {
   step: Step;
 }
 
+/** What one look decided: alert steps, and each pledge's valuation (with the status it publishes). */
+interface Plan {
+  steps: Planned[];
+  valued: { pledge: Pledge; fact: ValuationFact; change: StatusChange | null }[];
+}
+
+const NOTHING: Plan = { steps: [], valued: [] };
+const VALUATION_TYPES: ReadonlySet<AlertType> = new Set(VALUATION_ALERT_TYPES);
+
 export interface AlertEngineOptions {
   store: StateStore;
   live: LiveState;
@@ -49,21 +66,28 @@ export interface AlertEngineOptions {
 }
 
 export class AlertEngine {
+  readonly valuations: PledgeValuations;
   private readonly tracked = new Map<string, Tracked>();
   private readonly byPledge = new Map<string, Set<string>>();
   private readonly facts: Facts;
   private readonly view: ViewContext;
   private queue: Promise<unknown> = Promise.resolve();
   private lastSync = -Infinity;
+  /** Nothing is evaluated before the open alerts are loaded: it would open them a second time. */
+  private loaded = false;
 
   constructor(private readonly opts: AlertEngineOptions) {
     this.facts = new Facts(opts.config.damage);
-    this.view = { live: opts.live, facts: this.facts, config: opts.config, startedAt: opts.clock.now() };
+    this.valuations = new PledgeValuations(opts.config.valuation);
+    this.view = { live: opts.live, facts: this.facts, config: opts.config, valuations: this.valuations, startedAt: opts.clock.now() };
   }
 
-  /** Loads the open alerts of rule types, so a restart neither loses nor duplicates them. */
+  /** Loads the open alerts, so a restart neither loses nor duplicates them. */
   async load(): Promise<void> {
-    await this.exclusive(() => this.sync(true));
+    await this.exclusive(async () => {
+      await this.sync(true);
+      this.loaded = true;
+    });
   }
 
   /** Seeds gateway liveness from what the store knows (at start). */
@@ -81,15 +105,19 @@ export class AlertEngine {
    * given alert changes and makes the batch live; it returns false for a duplicate, and then neither
    * the facts nor the alerts change here either.
    */
-  onBatch(work: BatchWork, events: readonly UplinkEvent[], commit: (changes: AlertChange[]) => Promise<boolean>): Promise<boolean> {
+  onBatch(
+    work: BatchWork,
+    events: readonly UplinkEvent[],
+    commit: (changes: AlertChange[], statuses: StatusChange[]) => Promise<boolean>,
+  ): Promise<boolean> {
     return this.exclusive(async () => {
       this.facts.begin();
       let fresh = false;
       try {
         this.observe(events, work.gateway.siteId);
-        const planned = this.planBatch(work, events);
-        fresh = await commit(changesOf(planned));
-        if (fresh) this.take(planned);
+        const plan = this.planBatch(work, events);
+        fresh = await commit(changesOf(plan), statusesOf(plan));
+        if (fresh) this.take(plan);
         return fresh;
       } finally {
         if (fresh) this.facts.commit();
@@ -102,13 +130,14 @@ export class AlertEngine {
    * A fault in a rule must not cost the batch its tag state: it is logged, and the batch commits
    * without alert changes (the next tick looks at the pledges again).
    */
-  private planBatch(work: BatchWork, events: readonly UplinkEvent[]): Planned[] {
+  private planBatch(work: BatchWork, events: readonly UplinkEvent[]): Plan {
+    if (!this.loaded) return NOTHING;
     try {
       const view = batchView(this.opts.live, work);
       return this.evaluate(this.touched(work, events, view.pledgeIds), view);
     } catch (err) {
       this.opts.log.error({ err, gatewayId: work.gateway.id }, 'rules failed on a batch; it is applied without alert changes');
-      return [];
+      return NOTHING;
     }
   }
 
@@ -120,7 +149,34 @@ export class AlertEngine {
     });
   }
 
-  /** The timers: every pledge looked at now (confirmation delays, holds, silence, escalation). */
+  /**
+   * Prices and FX rates (from the feed, or the store's, polled): the pledges whose value they change are
+   * looked at again now. Before the open alerts are loaded they are only taken in.
+   */
+  onPrices(prices: readonly PriceRecord[], rates: readonly FxRate[]): Promise<void> {
+    return this.exclusive(async () => {
+      const changed = this.valuations.prices.takeAll(prices, rates);
+      if (!this.loaded || (changed.commodities.size === 0 && changed.currencies.size === 0)) return;
+      const affected = [...this.opts.live.pledges.values()].filter(
+        (p) => changed.commodities.has(p.commodity) || changed.currencies.has(p.loan.currency),
+      );
+      await this.write(this.evaluate(affected, liveView(this.opts.live)));
+    });
+  }
+
+  /** Pledges whose terms changed (a loan drawn or repaid, a release): looked at again now. */
+  revalue(pledgeIds: Iterable<string>): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.loaded) return;
+      const pledges = [...new Set(pledgeIds)].flatMap((id) => {
+        const p = this.opts.live.pledges.get(id);
+        return p === undefined ? [] : [p];
+      });
+      await this.write(this.evaluate(pledges, liveView(this.opts.live)));
+    });
+  }
+
+  /** The timers: every pledge looked at now (confirmation delays, holds, silence, escalation, stale prices). */
   tick(): Promise<void> {
     return this.exclusive(async () => {
       if (this.opts.clock.now() - this.lastSync >= SYNC_MS) await this.sync(false);
@@ -134,8 +190,8 @@ export class AlertEngine {
   }
 
   /** Alerts open now, by type (for the gauge). */
-  openCounts(): Map<RuleAlertType, number> {
-    const counts = new Map<RuleAlertType, number>(RULE_ALERT_TYPES.map((t) => [t, 0]));
+  openCounts(): Map<AlertType, number> {
+    const counts = new Map<AlertType, number>(ALERT_TYPES.map((t) => [t, 0]));
     for (const t of this.tracked.values()) if (t.alert !== null) counts.set(t.type, (counts.get(t.type) ?? 0) + 1);
     return counts;
   }
@@ -182,33 +238,48 @@ export class AlertEngine {
     });
   }
 
-  private evaluate(pledges: Iterable<Pledge>, view: StateView): Planned[] {
+  private evaluate(pledges: Iterable<Pledge>, view: StateView): Plan {
+    if (!this.loaded) return NOTHING;
     const now = this.opts.clock.now();
-    const planned: Planned[] = [];
+    const plan: Plan = { steps: [], valued: [] };
     for (const pledge of pledges) {
       const facts = pledgeFacts(this.view, view, pledge, now);
       if (facts === null) continue;
+      if (facts.valuation !== null) plan.valued.push({ pledge, fact: facts.valuation, change: statusChange(pledge, facts.valuation, now) });
       const conditions = new Map(evaluateRules(facts).map((c) => [conditionKey({ pledgeId: pledge.id, ...c }), c]));
       const keys = new Set([...conditions.keys(), ...(this.byPledge.get(pledge.id) ?? [])]);
+      const steps: Planned[] = [];
       for (const key of keys) {
         const c = conditions.get(key) ?? null;
         const t = this.tracked.get(key);
         const k: ConditionKey = c === null ? (t as Tracked) : { tenant: pledge.tenant, pledgeId: pledge.id, type: c.type, subject: c.subject };
-        planned.push({ key, step: step(k, t, c, now, this.opts.config.lifecycle, () => `alr_${randomUUID()}`) });
+        steps.push({ key, step: step(k, t, c, now, this.opts.config.lifecycle, () => `alr_${randomUUID()}`) });
       }
+      // Resolutions first: a step from LTV_WARNING to MARGIN_CALL reaches a webhook as the warning
+      // resolved, then the margin call opened, never two open at once.
+      plan.steps.push(...steps.filter((p) => p.step.change?.kind === 'resolve'), ...steps.filter((p) => p.step.change?.kind !== 'resolve'));
     }
-    return planned;
+    return plan;
   }
 
-  private async write(planned: Planned[]): Promise<void> {
-    const changes = changesOf(planned);
-    if (changes.length > 0) await this.opts.store.applyAlertChanges(changes);
-    this.take(planned);
+  private async write(plan: Plan): Promise<void> {
+    const changes = changesOf(plan);
+    const statuses = statusesOf(plan);
+    if (changes.length > 0 || statuses.length > 0) await this.opts.store.applyAlertChanges(changes, statuses);
+    this.take(plan);
   }
 
-  /** Takes committed steps in: tracking, metrics, logs. */
-  private take(planned: Planned[]): void {
-    for (const { key, step: s } of planned) {
+  /** Takes committed steps in: tracking, published statuses, metrics, logs. */
+  private take(plan: Plan): void {
+    for (const { pledge, fact, change } of plan.valued) {
+      this.valuations.take(pledge.id, fact);
+      if (change === null) continue;
+      this.opts.metrics.statusChanges.inc({ status: change.status });
+      this.opts.log
+        .child({ pledgeId: pledge.id })
+        .warn({ previousStatus: fact.published, status: change.status, ltv: fact.value.ltv }, 'pledge status changed');
+    }
+    for (const { key, step: s } of plan.steps) {
       if (s.next === null) this.untrack(key);
       else this.track(key, s.next);
       const change = s.change;
@@ -232,7 +303,7 @@ export class AlertEngine {
   private async sync(initial: boolean): Promise<void> {
     const now = this.opts.clock.now();
     this.lastSync = now;
-    const stored = await this.opts.store.listActiveAlerts(RULE_ALERT_TYPES);
+    const stored = await this.opts.store.listActiveAlerts(ALERT_TYPES);
     const byKey = new Map(stored.map((a) => [conditionKey(a), a]));
     for (const [key, t] of this.tracked) {
       if (t.alert === null) continue;
@@ -242,7 +313,9 @@ export class AlertEngine {
     }
     for (const [key, a] of byKey) {
       const t = this.tracked.get(key);
-      if (t === undefined || t.alert === null) this.track(key, trackOpenAlert(a, this.opts.config.lifecycle.holdMs, now));
+      // Valuation alerts resolve as soon as the status steps down (the hysteresis is in the LTV).
+      const holdMs = VALUATION_TYPES.has(a.type) ? 0 : this.opts.config.lifecycle.holdMs;
+      if (t === undefined || t.alert === null) this.track(key, trackOpenAlert(a, holdMs, now));
     }
     if (initial) this.opts.log.info({ open: stored.length, at: isoTime(now) }, 'open alerts loaded');
   }
@@ -264,6 +337,10 @@ export class AlertEngine {
   }
 }
 
-function changesOf(planned: readonly Planned[]): AlertChange[] {
-  return planned.flatMap((p) => (p.step.change === null ? [] : [p.step.change]));
+function changesOf(plan: Plan): AlertChange[] {
+  return plan.steps.flatMap((p) => (p.step.change === null ? [] : [p.step.change]));
+}
+
+function statusesOf(plan: Plan): StatusChange[] {
+  return plan.valued.flatMap((v) => (v.change === null ? [] : [v.change]));
 }

@@ -18,7 +18,7 @@ import {
   mergeEvidence,
   type AlertChange,
   type AlertRecord,
-  type RuleAlertType,
+  type AlertType,
 } from '@pledgewatch/common';
 import type { Condition } from '../rules/types.ts';
 
@@ -33,7 +33,7 @@ export interface LifecycleConfig {
 export interface ConditionKey {
   tenant: string;
   pledgeId: string;
-  type: RuleAlertType;
+  type: AlertType;
   subject: string;
 }
 
@@ -68,7 +68,7 @@ export function trackOpenAlert(alert: AlertRecord, holdMs: number, now: number):
   return {
     tenant: alert.tenant,
     pledgeId: alert.pledgeId,
-    type: alert.type as RuleAlertType,
+    type: alert.type,
     subject: alert.subject,
     pendingSince: null,
     alert,

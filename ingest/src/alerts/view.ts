@@ -15,6 +15,7 @@ import type { LiveState } from '../domain/live-state.ts';
 import type { PledgeTally } from '../domain/tally.ts';
 import type { BatchWork } from '../domain/work.ts';
 import type { RuleConfig } from '../rules/config.ts';
+import type { PledgeValuations } from '../valuation/valuations.ts';
 import type { EnvironmentFact, GatewayFact, ItemView, PledgeFacts, ReaderFact } from '../rules/types.ts';
 import type { Facts } from './facts.ts';
 
@@ -67,6 +68,7 @@ export interface ViewContext {
   live: LiveState;
   facts: Facts;
   config: RuleConfig;
+  valuations: PledgeValuations;
   /** When this engine started (stored statuses count as seen then at the earliest). */
   startedAt: number;
 }
@@ -75,6 +77,7 @@ export function pledgeFacts(ctx: ViewContext, view: StateView, pledge: Pledge, n
   const tally = view.tallyOf(pledge.id);
   if (tally === undefined) return null;
   const { live, facts, config } = ctx;
+  const quantities = tally.quantities(view.readerIsUp);
   const released = live.releasedOf(pledge.id);
   const items = (): ItemView[] =>
     pledge.items
@@ -98,7 +101,7 @@ export function pledgeFacts(ctx: ViewContext, view: StateView, pledge: Pledge, n
     now,
     config,
     released,
-    quantities: tally.quantities(view.readerIsUp),
+    quantities,
     items,
     scales: pledge.scales.map((s) => {
       const r = facts.readingOf(s.sensorId);
@@ -111,6 +114,7 @@ export function pledgeFacts(ctx: ViewContext, view: StateView, pledge: Pledge, n
     trackers: (pledge.trackers ?? []).map((id) => ({ trackerId: id, position: facts.position(id) ?? null })),
     gateways: gatewaysAt(ctx, pledge.siteId, now),
     readers: readers(ctx, view, tally),
+    valuation: ctx.valuations.assess(pledge, quantities, now),
   };
 }
 

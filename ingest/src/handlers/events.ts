@@ -21,9 +21,9 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
 
   const work = new BatchWork(ctx.live, gateway);
   for (const event of batch.events) applyEvent(work, event);
-  // The rules look at the batch before it is live; what they decide commits with its log entry.
-  const fresh = await ctx.alerts.onBatch(work, batch.events, async (alerts) => {
-    const logged = await ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload }, alerts);
+  // The rules and valuation look at the batch before it is live; what they decide commits with its log entry.
+  const fresh = await ctx.alerts.onBatch(work, batch.events, async (alerts, statuses) => {
+    const logged = await ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload }, alerts, statuses);
     if (logged) commitWork(ctx, work, batch);
     return logged;
   });

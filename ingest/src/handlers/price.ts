@@ -15,6 +15,8 @@ export async function handlePrice(ctx: IngestContext, commodity: string, payload
   if (!(await ctx.store.putPrice(price.value))) {
     return ctx.reject('stale_price', { commodity, at: price.value.at });
   }
+  // The pledges of this commodity are revalued now (their LTV alerts and statuses commit on their own).
+  await ctx.alerts.onPrices([price.value], []);
   await ctx.writePoints([
     {
       measurement: 'price',

@@ -2,9 +2,11 @@
  * Settings of the alert rules: operator-facing in seconds (what the config file and the worker
  * options carry), validated once and turned into a frozen RuleConfig in milliseconds.
  */
-import { ALERT_SEVERITIES, compileCheck, describeErrors, type AlertSeverity } from '@pledgewatch/common';
+import { ALERT_SEVERITIES, compileCheck, describeErrors, Id, type AlertSeverity, type PriceAgeLimits } from '@pledgewatch/common';
 import { Type, type Static } from 'typebox';
 
+/** A year: a longer maximum price age is a typo, not a policy. */
+const MAX_PRICE_AGE_S = 365 * 86_400;
 const Seconds = (description: string, maximum = 7 * 86_400) => Type.Optional(Type.Number({ minimum: 0, maximum, description }));
 const Severity = Type.Unsafe<AlertSeverity>(Type.Union(ALERT_SEVERITIES.map((s) => Type.Literal(s))));
 
@@ -35,6 +37,15 @@ export const RuleSettings = Type.Object(
     touchIntervalS: Seconds('how often an open alert’s lastSeenAt and evidence are refreshed in the store', 86_400),
     tickS: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600, description: 'how often timers (confirmation, hold, silence) are checked' })),
     evidenceLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'tags listed by name in one evidence item' })),
+    maxPriceAgeS: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: MAX_PRICE_AGE_S, description: 'a price older than this is stale: PRICE_STALE, and nothing is eligible at it' }),
+    ),
+    maxPriceAgeByCommodityS: Type.Optional(
+      Type.Record(Id, Type.Number({ exclusiveMinimum: 0, maximum: MAX_PRICE_AGE_S }), {
+        additionalProperties: false,
+        description: 'commodity → its own maximum price age in seconds (others use maxPriceAgeS)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -58,6 +69,11 @@ export interface RuleConfig {
     criticalAfterMs: number;
   };
   lifecycle: { holdMs: number; maxHoldMs: number; notifyIntervalMs: number; touchIntervalMs: number };
+  valuation: {
+    priceAges: PriceAgeLimits;
+    /** A worse status resting only on goods out of sight (reader or gateway down) waits this long. */
+    blindConfirmationMs: number;
+  };
   tickMs: number;
   evidenceLimit: number;
 }
@@ -85,6 +101,8 @@ export const DEFAULT_RULE_SETTINGS: Readonly<Required<RuleSettingsT>> = Object.f
   touchIntervalS: 60,
   tickS: 1,
   evidenceLimit: 50,
+  maxPriceAgeS: 86_400,
+  maxPriceAgeByCommodityS: {},
 });
 
 /** How long a discrete event (shock, camera frame) stays visible to rules after ingest received it. */
@@ -123,6 +141,13 @@ export function ruleConfig(settings: unknown = {}): RuleConfig {
       maxHoldMs: Math.max(ms(s.maxHoldS), ms(s.holdS)),
       notifyIntervalMs: ms(s.notifyIntervalS),
       touchIntervalMs: ms(s.touchIntervalS),
+    },
+    valuation: {
+      priceAges: {
+        defaultMs: ms(s.maxPriceAgeS),
+        byCommodityMs: Object.fromEntries(Object.entries(s.maxPriceAgeByCommodityS).map(([commodity, seconds]) => [commodity, ms(seconds)])),
+      },
+      blindConfirmationMs: ms(s.gapConfirmationS),
     },
     tickMs: Math.max(1, ms(s.tickS)),
     evidenceLimit: s.evidenceLimit,

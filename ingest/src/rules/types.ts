@@ -5,21 +5,23 @@
  */
 import type {
   AlertSeverity,
+  AlertType,
   CameraKind,
   Evidence,
   ItemState,
   Pledge,
   Quantities,
   ReleasedGoods,
-  RuleAlertType,
   SensorKind,
   TagState,
+  Valuation,
+  ValuationStatus,
 } from '@pledgewatch/common';
 import type { RuleConfig } from './config.ts';
 
 /** A condition that holds for a pledge now. */
 export interface Condition {
-  type: RuleAlertType;
+  type: AlertType;
   /** What it is about within the pledge; one alert per (pledge, type, subject). */
   subject: string;
   severity: AlertSeverity;
@@ -121,6 +123,25 @@ export interface ReaderFact {
   quantity: number;
 }
 
+/**
+ * A pledge's value as ingest sees it now (common's valuePledge, at the status it last published as the
+ * previous one, so the LTV hysteresis holds), and the status to publish.
+ */
+export interface ValuationFact {
+  value: Valuation;
+  /**
+   * The status to publish now: the valuation's, except that it is kept as published while the LTV
+   * cannot be measured (no usable price) and while a worse one rests only on goods out of sight.
+   */
+  status: ValuationStatus;
+  /** The status published before this look. */
+  published: ValuationStatus;
+  /** Since when a worse status rests only on goods out of sight (null: it does not). */
+  blindSince: number | null;
+  fxRate: number | null;
+  maxPriceAgeMs: number;
+}
+
 /** Everything the rules may look at for one pledge, at one instant. */
 export interface PledgeFacts {
   pledge: Pledge;
@@ -144,6 +165,8 @@ export interface PledgeFacts {
   trackers: TrackerFact[];
   gateways: GatewayFact[];
   readers: ReaderFact[];
+  /** null where valuation is not looked at (rule tests). */
+  valuation: ValuationFact | null;
 }
 
 export type Rule = (facts: PledgeFacts) => Condition[];

@@ -18,7 +18,7 @@ const logger = pino({ level: options.logLevel, base: { app: 'pledgewatch', threa
 const registry = new Registry();
 const store = await openStateStore(options.state);
 const series = openSeriesStore(options.series, { log: logger.child({ component: 'series' }), metrics: seriesMetrics(registry) });
-const webhookStore = options.webhooks === undefined ? null : openWebhookStore(options.state);
+const webhookStore = options.webhooks === undefined ? null : await openWebhookStore(options.state);
 const dispatcher =
   webhookStore === null || options.webhooks === undefined
     ? null
@@ -73,19 +73,19 @@ port.on('message', (message: ToWorker) => {
 });
 
 /**
- * The state store as ingest sees it, waking the dispatcher as soon as alert changes (and so outbox
- * events) are committed: a webhook goes out in milliseconds instead of at the next poll.
+ * The state store as ingest sees it, waking the dispatcher as soon as alert or status changes (and so
+ * outbox events) are committed: a webhook goes out in milliseconds instead of at the next poll.
  */
 function notifyOnEvents(inner: StateStore, notify: () => void): StateStore {
   const wrapped = Object.create(inner) as StateStore;
-  wrapped.commitBatch = async (batch, alerts) => {
-    const logged = await inner.commitBatch(batch, alerts);
-    if (logged && alerts !== undefined && alerts.length > 0) notify();
+  wrapped.commitBatch = async (batch, alerts = [], statuses = []) => {
+    const logged = await inner.commitBatch(batch, alerts, statuses);
+    if (logged && alerts.length + statuses.length > 0) notify();
     return logged;
   };
-  wrapped.applyAlertChanges = async (changes) => {
-    await inner.applyAlertChanges(changes);
-    if (changes.length > 0) notify();
+  wrapped.applyAlertChanges = async (changes, statuses = []) => {
+    await inner.applyAlertChanges(changes, statuses);
+    if (changes.length + statuses.length > 0) notify();
   };
   return wrapped;
 }

@@ -4,6 +4,7 @@
  */
 import {
   fxFactor,
+  maxPriceAgeFor,
   pledgeQuantities,
   readerAvailability,
   releasedGoods,
@@ -29,7 +30,9 @@ export type ValuationSource = Pick<
 
 export interface LiveValuationOptions {
   /** A price older than this is stale: shown, but nothing counts as eligible at it. */
-  maxPriceAgeMs?: number;
+  maxPriceAgeMs?: number | undefined;
+  /** Per commodity, its own maximum price age (ingest honours the same map: its PRICE_STALE agrees). */
+  maxPriceAgeByCommodityMs?: Readonly<Record<string, number>> | undefined;
   /**
    * Reader health loaded once for many pledges (see `loadReaderAvailability`); without it each call
    * loads readers and gateways itself.
@@ -43,7 +46,9 @@ export interface ValuationBasis {
   fxRate: number | null;
   previousStatus: ValuationStatus | null;
   releases: Release[];
-  /** Quantities with the given releases applied (the recorded ones: `releasedGoods(releases)`). */
+  /** Quantities with the recorded releases applied. */
+  quantities: Quantities;
+  /** Quantities with the given releases applied (the recorded ones: `quantities`). */
   quantitiesWith: (released: ReleasedGoods) => Quantities;
   /** The valuation input without quantities and previous status. */
   input: Omit<ValuationInput, 'quantities' | 'previousStatus'>;
@@ -66,48 +71,99 @@ export async function loadFxRate(store: Pick<StateStore, 'getFxRate'>, from: str
   return fxFactor(from, to, direct, inverse);
 }
 
+/** The parts of a valuation that come from the store; the pledge's terms come from the pledge. */
+export interface ValuationParts {
+  quantities: Quantities;
+  price: PriceRecord | null;
+  fxRate: number | null;
+  previousStatus: ValuationStatus | null;
+}
+
+/** The valuation input of a pledge from its parts: the one composition the API's paths share. */
+function valuationInput(
+  pledge: Pledge,
+  parts: Omit<ValuationParts, 'quantities' | 'previousStatus'>,
+  now: number,
+  opts: LiveValuationOptions,
+): Omit<ValuationInput, 'quantities' | 'previousStatus'> {
+  return {
+    pledgeId: pledge.id,
+    unit: pledge.unit,
+    loan: pledge.loan,
+    haircut: pledge.haircut,
+    limits: pledge.limits,
+    price: parts.price,
+    fxRate: parts.fxRate,
+    now,
+    maxPriceAgeMs: maxPriceAgeOf(pledge, opts),
+  };
+}
+
+/** The maximum price age that applies to a pledge's commodity. */
+export function maxPriceAgeOf(pledge: Pick<Pledge, 'commodity'>, opts: LiveValuationOptions): number {
+  return maxPriceAgeFor(pledge.commodity, { defaultMs: opts.maxPriceAgeMs, byCommodityMs: opts.maxPriceAgeByCommodityMs });
+}
+
+/** Values a pledge from its parts at `now`. */
+export function valueParts(pledge: Pledge, parts: ValuationParts, now: number, opts: LiveValuationOptions = {}): Valuation {
+  return valuePledge({
+    ...valuationInput(pledge, parts, now, opts),
+    // A copy: the parts may be cached and shared by many answers.
+    quantities: { ...parts.quantities },
+    previousStatus: parts.previousStatus ?? undefined,
+  });
+}
+
+/** A pledge's tags and releases, and the quantities they give with its recorded releases applied. */
+export async function loadQuantities(
+  store: Pick<ValuationSource, 'getTags' | 'listReleases'>,
+  pledge: Pledge,
+  readerIsUp: ReaderIsUp | Promise<ReaderIsUp>,
+): Promise<{ releases: Release[]; quantities: Quantities; quantitiesWith: (released: ReleasedGoods) => Quantities }> {
+  const [tags, isUp, releases] = await Promise.all([
+    store.getTags(pledge.items.map((item) => item.epc)),
+    readerIsUp,
+    store.listReleases(pledge.tenant, pledge.id),
+  ]);
+  const tagByEpc = new Map<string, TagState>(tags.map((t) => [t.epc, t]));
+  // Released goods are out of the pledge, as ingest's rules see it too.
+  const quantitiesWith = (released: ReleasedGoods) => pledgeQuantities(pledge, (epc) => tagByEpc.get(epc), isUp, released);
+  return { releases, quantities: quantitiesWith(releasedGoods(releases)), quantitiesWith };
+}
+
+/** The price of a commodity and the FX factor from its currency into `currency`. */
+export async function loadMarket(
+  store: Pick<ValuationSource, 'getPrice' | 'getFxRate'>,
+  commodity: string,
+  currency: string,
+): Promise<{ price: PriceRecord | null; fxRate: number | null }> {
+  const price = await store.getPrice(commodity);
+  return { price, fxRate: price === null ? null : await loadFxRate(store, price.currency, currency) };
+}
+
 export async function loadValuationBasis(
   store: ValuationSource,
   pledge: Pledge,
   now: number,
   opts: LiveValuationOptions = {},
 ): Promise<ValuationBasis> {
-  const [tags, readerIsUp, price, previousStatus, releases] = await Promise.all([
-    store.getTags(pledge.items.map((item) => item.epc)),
-    opts.readerIsUp ?? loadReaderAvailability(store),
-    store.getPrice(pledge.commodity),
+  const [held, market, previousStatus] = await Promise.all([
+    loadQuantities(store, pledge, opts.readerIsUp ?? loadReaderAvailability(store)),
+    loadMarket(store, pledge.commodity, pledge.loan.currency),
     store.getPledgeStatus(pledge.id),
-    store.listReleases(pledge.tenant, pledge.id),
   ]);
-  const fxRate = price === null ? null : await loadFxRate(store, price.currency, pledge.loan.currency);
-  const tagByEpc = new Map<string, TagState>(tags.map((t) => [t.epc, t]));
   return {
-    price,
-    fxRate,
+    ...market,
     previousStatus,
-    releases,
-    // Released goods are out of the pledge, as ingest's rules see it too.
-    quantitiesWith: (released) => pledgeQuantities(pledge, (epc) => tagByEpc.get(epc), readerIsUp, released),
-    input: {
-      pledgeId: pledge.id,
-      unit: pledge.unit,
-      loan: pledge.loan,
-      haircut: pledge.haircut,
-      limits: pledge.limits,
-      price,
-      fxRate,
-      now,
-      maxPriceAgeMs: opts.maxPriceAgeMs,
-    },
+    releases: held.releases,
+    quantities: held.quantities,
+    quantitiesWith: held.quantitiesWith,
+    input: valuationInput(pledge, market, now, opts),
   };
 }
 
 export function valueBasis(basis: ValuationBasis): Valuation {
-  return valuePledge({
-    ...basis.input,
-    quantities: basis.quantitiesWith(releasedGoods(basis.releases)),
-    previousStatus: basis.previousStatus ?? undefined,
-  });
+  return valuePledge({ ...basis.input, quantities: basis.quantities, previousStatus: basis.previousStatus ?? undefined });
 }
 
 export async function liveValuation(

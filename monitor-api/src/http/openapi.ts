@@ -38,6 +38,7 @@ export function installOpenApi(app: FastifyInstance): void {
         { name: 'prices', description: 'mark-to-market prices (global market data)' },
         { name: 'gateways', description: 'warehouse gateways and reader health' },
         { name: 'alerts', description: 'quantity loss, relocation, damage and monitoring gaps raised by the rules, with evidence' },
+        { name: 'evidence', description: 'audit hash chains, signed valuation certificates and the public keys that check them' },
         { name: 'ops', description: 'health, readiness, metrics' },
       ],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'pw_… API key' } } },

@@ -190,3 +190,27 @@ export const LoanBody = Type.Object(
   { outstanding: Type.Number({ minimum: 0, description: 'loan outstanding, in the loan currency (at most its minor units)' }) },
   { additionalProperties: false },
 );
+
+const HistoryMoney = (description: string) => Nullable(Type.Number({ description: `${description}, in the loan currency; null until a valuation was recorded` }));
+
+/** One time of a pledge's history: its state as last recorded at or before `at`. */
+export const HistoryPointSchema = Type.Object({
+  at: Time,
+  quantity: Type.Union([QuantitiesSchema, Type.Null()], { description: 'null until a quantity was recorded' }),
+  marketValue: HistoryMoney('present quantity at the price'),
+  eligibleValue: HistoryMoney('present, undamaged quantity at a usable price, less the haircut'),
+  outstanding: HistoryMoney('loan outstanding'),
+  headroom: HistoryMoney('eligibleValue × marginCallLtv − outstanding'),
+  ltv: Nullable(Type.Number({ description: 'outstanding / eligibleValue; null with a valuation recorded: nothing eligible and money owed (unbounded)' })),
+});
+
+export const HistorySchema = Type.Object({
+  pledgeId: Id,
+  from: Time,
+  to: Time,
+  step: Type.String({ description: 'time between points, as an ISO 8601 duration (PT5M)' }),
+  stepSeconds: Type.Number(),
+  unit: Type.String({ description: 'unit of the quantities' }),
+  currency: Type.String({ description: 'loan currency, in which the values are' }),
+  points: Type.Array(HistoryPointSchema, { description: 'at from, from + step, … up to to (and not after now); times before anything was recorded are left out' }),
+});

@@ -23,8 +23,8 @@ function releaseView(r: Release) {
   };
 }
 
-export const pledgeChangeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { store, clock, maxPriceAgeMs }, done) => {
-  const valuationOpts = { maxPriceAgeMs };
+export const pledgeChangeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { store, clock, maxPriceAgeMs, maxPriceAgeByCommodityMs }, done) => {
+  const valuationOpts = { maxPriceAgeMs, maxPriceAgeByCommodityMs };
   // Per pledge, one change at a time: a release is checked against the loan and releases before it.
   const serial = new KeyedSerial();
 

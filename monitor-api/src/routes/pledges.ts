@@ -3,7 +3,6 @@ import { alertView, PledgeRegistration, PwError, type Pledge } from '@pledgewatc
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { RouteDeps } from '../deps.ts';
-import { liveValuation, loadReaderAvailability } from '../domain/live-valuation.ts';
 import { registerPledge } from '../domain/register-pledge.ts';
 import { pledgeSummary, pledgeView } from '../domain/views.ts';
 import { tenantOf } from '../http/auth.ts';
@@ -26,12 +25,12 @@ const ListQuery = Type.Object({
 
 const security = [{ apiKey: [] }];
 
-export const pledgeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { store, clock, maxPriceAgeMs }, done) => {
-  const valuationOpts = { maxPriceAgeMs };
+export const pledgeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { store, cache, clock, maxPriceAgeMs, maxPriceAgeByCommodityMs }, done) => {
+  const valuationOpts = { maxPriceAgeMs, maxPriceAgeByCommodityMs };
 
   /** The caller's pledge, or 404 — also for another tenant's pledge, whose existence is not revealed. */
   async function ownPledge(tenant: string, id: string): Promise<Pledge> {
-    const pledge = await store.getPledge(tenant, id);
+    const pledge = await cache.pledge(tenant, id);
     if (pledge === null) throw new PwError('NOT_FOUND', `No pledge ${id}`);
     return pledge;
   }
@@ -79,10 +78,7 @@ export const pledgeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { sto
         ...(borrower === undefined ? {} : { borrower }),
       });
       const now = clock.now();
-      const readerIsUp = await loadReaderAvailability(store);
-      const rows = await Promise.all(
-        pledges.map(async (p) => pledgeSummary(p, await liveValuation(store, p, now, { ...valuationOpts, readerIsUp }))),
-      );
+      const rows = await Promise.all(pledges.map(async (p) => pledgeSummary(p, await cache.valuation(p, now, valuationOpts))));
       return { items: status === undefined ? rows : rows.filter((r) => r.valuation.status === status) };
     },
   );
@@ -102,7 +98,7 @@ export const pledgeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { sto
       const tenant = tenantOf(request);
       const pledge = await ownPledge(tenant, request.params.id);
       const [valuation, open] = await Promise.all([
-        liveValuation(store, pledge, clock.now(), valuationOpts),
+        cache.valuation(pledge, clock.now(), valuationOpts),
         store.listAlerts(tenant, { pledgeId: pledge.id, statuses: ['open', 'acknowledged'], limit: 1000 }),
       ]);
       return { ...pledgeView(pledge), valuation, openAlerts: open.map(alertView) };
@@ -122,7 +118,7 @@ export const pledgeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { sto
     },
     async (request) => {
       const pledge = await ownPledge(tenantOf(request), request.params.id);
-      return liveValuation(store, pledge, clock.now(), valuationOpts);
+      return cache.valuation(pledge, clock.now(), valuationOpts);
     },
   );
   done();

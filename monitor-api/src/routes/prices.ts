@@ -2,7 +2,7 @@
  * /v1/prices: mark-to-market prices. In this first cut a price is global market data: any tenant's
  * key may post one, and every tenant's pledges are valued at it.
  */
-import { DEFAULT_MAX_PRICE_AGE_MS, Id, isoTime, Price, PwError, type PriceRecord } from '@pledgewatch/common';
+import { Id, isoTime, maxPriceAgeFor, Price, PwError, type PriceRecord } from '@pledgewatch/common';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { RouteDeps } from '../deps.ts';
@@ -13,9 +13,9 @@ const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 
 const security = [{ apiKey: [] }];
 
-export const priceRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { store, clock, maxPriceAgeMs }, done) => {
-  const maxAge = maxPriceAgeMs ?? DEFAULT_MAX_PRICE_AGE_MS;
-  const view = (p: PriceRecord) => ({ ...p, stale: clock.now() - Date.parse(p.at) > maxAge });
+export const priceRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { store, clock, maxPriceAgeMs, maxPriceAgeByCommodityMs }, done) => {
+  const ages = { defaultMs: maxPriceAgeMs, byCommodityMs: maxPriceAgeByCommodityMs };
+  const view = (p: PriceRecord) => ({ ...p, stale: clock.now() - Date.parse(p.at) > maxPriceAgeFor(p.commodity, ages) });
 
   app.post(
     '/prices',

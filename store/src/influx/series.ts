@@ -11,10 +11,10 @@ import { redactUrl } from '@pledgewatch/common';
 import { InfluxDB } from 'influx';
 // The client's HTTP pool (its error types are what errors.ts classifies); not re-exported by its index.
 import { Pool } from 'influx/lib/src/pool.js';
-import type { SeriesPoint, SeriesQuery, SeriesSample, SeriesStore } from '../series.ts';
+import type { SeriesLatestQuery, SeriesPoint, SeriesQuery, SeriesRow, SeriesRowsQuery, SeriesSample, SeriesStore } from '../series.ts';
 import { classifyInfluxError, isDatabaseMissing, isTransient } from './errors.ts';
 import { NameCache, toChunks } from './line.ts';
-import { buildQuery, parseSamples, type QueryResponse } from './query.ts';
+import { buildLatestQuery, buildQuery, buildRowsQuery, parseRows, parseSamples, type QueryResponse } from './query.ts';
 import { parseInfluxUrl } from './url.ts';
 import { BatchWriter, type SeriesLog, type SeriesWriterMetrics } from './writer.ts';
 
@@ -103,16 +103,25 @@ export function openInfluxSeries(opts: InfluxSeriesOptions): SeriesStore {
     },
     async query(q: SeriesQuery): Promise<SeriesSample[]> {
       if (!(q.to > q.from) && q.stepMs > 0) return [];
-      const influxql = buildQuery(q, target.retentionPolicy);
-      // queryRaw answers untyped JSON; QueryResponse names the part read here and parseSamples checks it.
-      const body = (await client.queryRaw(influxql, { database: target.database, precision: 'ms' })) as QueryResponse;
-      return parseSamples(body);
+      return parseSamples(await run(buildQuery(q, target.retentionPolicy)));
+    },
+    async queryRows(q: SeriesRowsQuery): Promise<SeriesRow[]> {
+      if (!(q.to > q.from) && q.stepMs > 0) return [];
+      return parseRows(await run(buildRowsQuery(q, target.retentionPolicy)), q.fields);
+    },
+    async latestRow(q: SeriesLatestQuery): Promise<SeriesRow | null> {
+      return parseRows(await run(buildLatestQuery(q, target.retentionPolicy)), q.fields).at(-1) ?? null;
     },
     async flush() {
       await writer.flush();
     },
     close: () => writer.close(),
   };
+
+  // queryRaw answers untyped JSON; QueryResponse names the part read here and parseRows checks it.
+  async function run(influxql: string): Promise<QueryResponse> {
+    return (await client.queryRaw(influxql, { database: target.database, precision: 'ms' })) as QueryResponse;
+  }
 
   function invalid(p: SeriesPoint, reason: string): void {
     // Non-finite values are routine (an LTV with nothing eligible); only a point with nothing storable is counted.

@@ -29,9 +29,16 @@ export const LOCKS = {
    * becomes visible when its transaction commits, so two concurrent writers could commit seq 8 before
    * seq 7 and a reader between the two commits would move its cursor past 7 for ever. Writers holding
    * this lock until commit take seqs in commit order, and eventsAfter never skips an event. It also
-   * makes the read-then-write on an alert's condition safe against another process.
+   * makes the read-then-write on an alert's condition safe against another process. Every writer that
+   * appends audit records to several pledges' chains (or locks a pledge row before its audit head) takes
+   * it first, so their head locks never deadlock (see pg/audit.ts).
    */
   outbox: 0x70770002,
+  /**
+   * Held for as long as a process runs ingest (a session lock, pg_try_advisory_lock, on a connection of
+   * its own; see singleton.ts): per-pledge state must live in one ingest at a time.
+   */
+  ingest: 0x70770003,
 } as const;
 
 /** A pool on `opts.url` with the given components migrated, in order, each in its own transaction. */

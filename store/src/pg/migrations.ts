@@ -4,6 +4,9 @@
  * edited, only followed by a new one. Times the stores filter on are epoch ms (BIGINT), as in SQLite,
  * and bodies are the JSON text the caller gave, returned as written.
  */
+import { AUDIT_GENESIS } from '@pledgewatch/common';
+import { PG_CHANGE_MIGRATIONS } from './state-changes.ts';
+
 export const PG_STATE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE api_keys (
@@ -142,8 +145,102 @@ export const PG_VALUATION_MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Components in the order openPgState applies them (webhooks have no PostgreSQL adapter yet). */
+/**
+ * Webhook endpoints, deliveries and attempts (store/src/webhooks.ts), migrated by openPgWebhooks. seq is
+ * assigned under the cursor row's lock (see pg/webhooks.ts), so it follows the event order per line.
+ */
+export const PG_WEBHOOK_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE webhook_endpoints (
+    id              TEXT PRIMARY KEY,
+    tenant          TEXT NOT NULL,
+    url             TEXT NOT NULL,
+    events          TEXT NOT NULL,
+    secrets         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+    disabled_reason TEXT,
+    created_at      TEXT NOT NULL
+  );
+  CREATE INDEX webhook_endpoints_tenant ON webhook_endpoints (tenant);
+
+  CREATE TABLE webhook_deliveries (
+    id              TEXT PRIMARY KEY,
+    seq             BIGINT NOT NULL UNIQUE,
+    endpoint_id     TEXT NOT NULL,
+    tenant          TEXT NOT NULL,
+    event_id        TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    ordering_key    TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT,
+    lease_until     BIGINT NOT NULL DEFAULT 0,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    UNIQUE (endpoint_id, event_id)
+  );
+  -- Only pending deliveries are ever searched for work; delivered and failed ones are history.
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_line ON webhook_deliveries (endpoint_id, ordering_key, seq) WHERE status = 'pending';
+  CREATE INDEX webhook_deliveries_log ON webhook_deliveries (tenant, endpoint_id, seq);
+
+  CREATE TABLE webhook_attempts (
+    delivery_id TEXT NOT NULL,
+    n           INTEGER NOT NULL,
+    at          TEXT NOT NULL,
+    status_code INTEGER,
+    latency_ms  INTEGER NOT NULL,
+    error       TEXT,
+    PRIMARY KEY (delivery_id, n)
+  );
+
+  -- One row, there from the start: fan-outs lock it, so they run one at a time across processes.
+  CREATE TABLE webhook_cursor (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    last_event_seq BIGINT NOT NULL
+  );
+  INSERT INTO webhook_cursor (id, last_event_seq) VALUES (1, 0);
+  `,
+];
+
+/**
+ * The audit trail, as on SQLite (see AUDIT_MIGRATIONS in sqlite/migrations.ts): records, and each
+ * pledge's head apart from them, carrying its commodity and loan currency. Appends lock the head row.
+ */
+export const PG_AUDIT_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE audit_records (
+    pledge_id TEXT NOT NULL,
+    seq       BIGINT NOT NULL,
+    at        TEXT NOT NULL,
+    type      TEXT NOT NULL,
+    data      TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL,
+    PRIMARY KEY (pledge_id, seq)
+  );
+
+  CREATE TABLE audit_heads (
+    pledge_id TEXT PRIMARY KEY,
+    commodity TEXT NOT NULL,
+    currency  TEXT NOT NULL,
+    seq       BIGINT NOT NULL,
+    hash      TEXT NOT NULL
+  );
+  CREATE INDEX audit_heads_commodity ON audit_heads (commodity);
+
+  INSERT INTO audit_heads (pledge_id, commodity, currency, seq, hash)
+    SELECT id, body::json ->> 'commodity', body::json #>> '{loan,currency}', 0, '${AUDIT_GENESIS}' FROM pledges;
+  `,
+];
+
+/** Components in the order openPgState applies them (webhooks: openPgWebhooks). */
 export const PG_STATE_COMPONENTS: readonly { component: string; migrations: readonly string[] }[] = [
   { component: 'state', migrations: PG_STATE_MIGRATIONS },
   { component: 'valuation', migrations: PG_VALUATION_MIGRATIONS },
+  { component: 'audit', migrations: PG_AUDIT_MIGRATIONS },
+  { component: 'changes', migrations: PG_CHANGE_MIGRATIONS },
 ];

@@ -8,15 +8,21 @@ import { randomUUID } from 'node:crypto';
 import {
   alertView,
   alertWrite,
+  auditEntry,
   personAction,
+  statusWrite,
   type AlertWrite,
   type AlertChange,
   type AlertEventType,
   type AlertRecord,
   type EventRecord,
+  type OutboxEventType,
+  type StatusChange,
+  type ValuationStatus,
 } from '@pledgewatch/common';
 import type { AlertFilter, StateStore } from '../state.ts';
 import { toMs } from '../sqlite/time.ts';
+import { appendAudit } from './audit.ts';
 import { lockOutbox, transaction, type Client, type Pool } from './db.ts';
 
 type AlertOps = Pick<
@@ -24,14 +30,17 @@ type AlertOps = Pick<
   'applyAlertChanges' | 'listActiveAlerts' | 'listAlerts' | 'getAlert' | 'acknowledgeAlert' | 'resolveAlert' | 'eventsAfter' | 'lastEventSeq'
 >;
 
-/** Writes alert changes inside a transaction the caller holds (commitBatch's, or applyAlertChanges'). */
-export type AlertWriter = (client: Client, changes: readonly AlertChange[]) => Promise<void>;
+/**
+ * Writes alert changes, then pledge status changes, inside a transaction the caller holds (commitBatch's,
+ * or applyAlertChanges').
+ */
+export type AlertWriter = (client: Client, changes: readonly AlertChange[], statuses?: readonly StatusChange[]) => Promise<void>;
 
 interface EventRow {
   seq: string;
   id: string;
   tenant: string;
-  type: AlertEventType;
+  type: OutboxEventType;
   pledge_id: string;
   alert_id: string | null;
   data: string;
@@ -41,12 +50,17 @@ interface EventRow {
 const DEFAULT_LIMIT = 100;
 
 export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
-  const record = async (c: Client, type: AlertEventType, a: AlertRecord, at: string) => {
+  /** The one way into the outbox: every event is also a record of its pledge's audit chain, in the same transaction. */
+  const recordEvent = async (c: Client, e: { tenant: string; type: OutboxEventType; pledgeId: string; alertId: string | null; data: object; at: string }) => {
+    const id = `evt_${randomUUID()}`;
     await c.query(
       `INSERT INTO events (id, tenant, type, pledge_id, alert_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [`evt_${randomUUID()}`, a.tenant, type, a.pledgeId, a.id, JSON.stringify(alertView(a)), at],
+      [id, e.tenant, e.type, e.pledgeId, e.alertId, JSON.stringify(e.data), e.at],
     );
+    await appendAudit(c, auditEntry.event({ id, type: e.type, pledgeId: e.pledgeId, data: e.data, createdAt: e.at }));
   };
+  const record = (c: Client, type: AlertEventType, a: AlertRecord, at: string) =>
+    recordEvent(c, { tenant: a.tenant, type, pledgeId: a.pledgeId, alertId: a.id, data: alertView(a), at });
   const save = async (c: Client, a: AlertRecord) => {
     await c.query('UPDATE alerts SET status = $2, updated_at = $3, body = $4 WHERE id = $1', [
       a.id,
@@ -79,9 +93,19 @@ export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
     if (w.event !== null) await record(c, w.event, w.alert, w.at);
   };
 
-  const write: AlertWriter = async (c, changes) => {
-    if (changes.length === 0) return;
-    await lockOutbox(c);
+  // Status writers hold the outbox lock too (see `write`), so this read-then-write sees every earlier one.
+  const writeStatuses = async (c: Client, statuses: readonly StatusChange[]): Promise<void> => {
+    for (const change of statuses) {
+      const { rows } = await c.query<{ s: ValuationStatus | null }>('SELECT valuation_status AS s FROM pledges WHERE id = $1', [change.pledgeId]);
+      if (rows[0] === undefined) continue; // no such pledge: nothing to attach a status to
+      const w = statusWrite(rows[0].s, change);
+      if (w.kind === 'none') continue;
+      await c.query('UPDATE pledges SET valuation_status = $1 WHERE id = $2', [w.status, change.pledgeId]);
+      await recordEvent(c, { tenant: change.tenant, type: 'pledge.status_changed', pledgeId: change.pledgeId, alertId: null, data: w.event, at: change.at });
+    }
+  };
+
+  const writeAlerts = async (c: Client, changes: readonly AlertChange[]): Promise<void> => {
     for (const change of changes) {
       const next = change.alert;
       const { rows } = await c.query<{ body: string }>(
@@ -90,6 +114,13 @@ export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
       );
       await perform(c, alertWrite(rows[0] === undefined ? null : parse(rows[0].body), change));
     }
+  };
+
+  const write: AlertWriter = async (c, changes, statuses = []) => {
+    if (changes.length === 0 && statuses.length === 0) return;
+    await lockOutbox(c);
+    await writeAlerts(c, changes);
+    await writeStatuses(c, statuses);
   };
 
   const person = (tenant: string, id: string, at: string, action: 'ack' | 'resolve'): Promise<AlertRecord | null> =>
@@ -108,8 +139,8 @@ export function alertOps(pool: Pool): AlertOps & { write: AlertWriter } {
 
   return {
     write,
-    applyAlertChanges: async (changes) => {
-      if (changes.length > 0) await transaction(pool, (c) => write(c, changes));
+    applyAlertChanges: async (changes, statuses = []) => {
+      if (changes.length > 0 || statuses.length > 0) await transaction(pool, (c) => write(c, changes, statuses));
     },
     listActiveAlerts: (types) =>
       bodies(

@@ -1,13 +1,14 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
-import type { PriceRecord, ReaderHealth, TagState } from '@pledgewatch/common';
+import { auditEntry, type PriceRecord, type ReaderHealth, type TagState } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
 import { toMs } from '../sqlite/time.ts';
-import { transaction, type Pool } from './db.ts';
+import { appendAuditToCommodity } from './audit.ts';
+import { lockOutbox, transaction, type Pool } from './db.ts';
 import type { AlertWriter } from './state-alerts.ts';
 
 type LiveOps = Pick<
   StateStore,
-  'putPrice' | 'getPrice' | 'commitBatch' | 'checkpoint' | 'pendingBatches' | 'getTags' | 'listTags' | 'listReaders'
+  'putPrice' | 'getPrice' | 'listPrices' | 'commitBatch' | 'checkpoint' | 'pendingBatches' | 'getTags' | 'listTags' | 'listReaders'
 >;
 
 interface TagRow {
@@ -34,24 +35,34 @@ const CHUNK = 5_000;
 
 export function liveOps(pool: Pool, writeAlerts: AlertWriter): LiveOps {
   return {
-    // The WHERE on the update makes an older or equal-time price a no-op, seen as rowCount 0.
-    putPrice: async (price) => {
-      const { rowCount } = await pool.query(
-        `INSERT INTO prices (commodity, at, body) VALUES ($1, $2, $3)
-         ON CONFLICT (commodity) DO UPDATE SET at = excluded.at, body = excluded.body WHERE excluded.at > prices.at`,
-        [price.commodity, toMs(price.at, 'price.at'), JSON.stringify(price)],
-      );
-      return rowCount === 1;
-    },
+    // The WHERE on the update makes an older or equal-time price a no-op, seen as rowCount 0. A new
+    // price is recorded in the chain of every pledge of its commodity, under the outbox lock (pg/audit.ts).
+    putPrice: (price) =>
+      transaction(pool, async (c) => {
+        await lockOutbox(c);
+        const before = await c.query<{ body: string }>('SELECT body FROM prices WHERE commodity = $1', [price.commodity]);
+        const { rowCount } = await c.query(
+          `INSERT INTO prices (commodity, at, body) VALUES ($1, $2, $3)
+           ON CONFLICT (commodity) DO UPDATE SET at = excluded.at, body = excluded.body WHERE excluded.at > prices.at`,
+          [price.commodity, toMs(price.at, 'price.at'), JSON.stringify(price)],
+        );
+        if (rowCount !== 1) return false;
+        const previous = before.rows[0] === undefined ? null : (JSON.parse(before.rows[0].body) as PriceRecord);
+        const entry = auditEntry.price(price, previous);
+        if (entry !== null) await appendAuditToCommodity(c, price.commodity, entry);
+        return true;
+      }),
     getPrice: async (commodity) => {
       const { rows } = await pool.query<{ body: string }>('SELECT body FROM prices WHERE commodity = $1', [commodity]);
       const row = rows[0];
       return row === undefined ? null : (JSON.parse(row.body) as PriceRecord);
     },
+    listPrices: async () =>
+      (await pool.query<{ body: string }>('SELECT body FROM prices ORDER BY commodity COLLATE "C"')).rows.map((r) => JSON.parse(r.body) as PriceRecord),
 
-    // The alert changes a batch caused commit with its log entry: a crash keeps both or neither. A
-    // concurrent commit of the same (gateway, seq) waits on the primary key, then finds it taken.
-    commitBatch: (batch, alerts = []) =>
+    // The alert and status changes a batch caused commit with its log entry: a crash keeps all or none.
+    // A concurrent commit of the same (gateway, seq) waits on the primary key, then finds it taken.
+    commitBatch: (batch, alerts = [], statuses = []) =>
       transaction(pool, async (c) => {
         const { rowCount } = await c.query(
           'INSERT INTO applied_batches (gateway_id, seq, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
@@ -64,7 +75,7 @@ export function liveOps(pool: Pool, writeAlerts: AlertWriter): LiveOps {
           batch.appliedAt,
           batch.payload,
         ]);
-        await writeAlerts(c, alerts);
+        await writeAlerts(c, alerts, statuses);
         return true;
       }),
 

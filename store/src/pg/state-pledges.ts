@@ -1,8 +1,9 @@
 /** Pledges, the EPC → pledge index that forbids double pledging, and the last published status. */
-import { normaliseEpc, PwError, type Pledge, type ValuationStatus } from '@pledgewatch/common';
+import { auditEntry, normaliseEpc, PwError, type Pledge, type ValuationStatus } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
 import { toMs } from '../sqlite/time.ts';
-import { transaction, type Pool } from './db.ts';
+import { appendAudit, registerAudit } from './audit.ts';
+import { lockOutbox, transaction, type Pool } from './db.ts';
 
 type PledgeOps = Pick<
   StateStore,
@@ -48,6 +49,8 @@ export function pledgeOps(pool: Pool): PledgeOps {
             [{ path: `/items/${i}/epc`, reason: twice ? 'duplicate EPC' : 'already pledged' }],
           );
         }
+        // The head is a new row no other writer can see yet: no lock to wait for.
+        await registerAudit(c, pledge);
       }),
     getPledge: async (tenant, id) => (await bodies('SELECT body FROM pledges WHERE tenant = $1 AND id = $2', [tenant, id]))[0] ?? null,
     listPledges: (tenant, filter = {}) =>
@@ -61,9 +64,11 @@ export function pledgeOps(pool: Pool): PledgeOps {
     // Ordered by change time so a follower can take the last row's time as its next `since`.
     listPledgesChangedSince: (since) =>
       bodies('SELECT body FROM pledges WHERE updated_at > $1 ORDER BY updated_at, id COLLATE "C"', [toMs(since, 'since')]),
-    // Row-locked read-modify-write: two concurrent loan updates apply one after the other.
+    // Row-locked read-modify-write: two concurrent loan updates apply one after the other. The outbox
+    // lock comes first: the audit append below locks the head after the pledge row (see pg/audit.ts).
     updatePledgeLoan: (tenant, id, outstanding, at) =>
       transaction(pool, async (c) => {
+        await lockOutbox(c);
         const { rows } = await c.query<{ body: string; updated_at: string }>(
           'SELECT body, updated_at FROM pledges WHERE tenant = $1 AND id = $2 FOR UPDATE',
           [tenant, id],
@@ -75,6 +80,7 @@ export function pledgeOps(pool: Pool): PledgeOps {
         // Strictly later than the last change, so a follower polling by change time never misses it.
         const changedAt = Math.max(toMs(at, 'at'), Number(row.updated_at) + 1);
         await c.query('UPDATE pledges SET body = $1, updated_at = $2 WHERE id = $3', [JSON.stringify(next), changedAt, id]);
+        await appendAudit(c, auditEntry.loanChanged(current, outstanding, at));
         return next;
       }),
     setPledgeStatus: async (pledgeId, status) => {

@@ -3,9 +3,11 @@
  * share one database (DESIGN.md, "Beyond one machine"). Migrated at open; see db.ts for the locks.
  */
 import type { StateStore } from '../state.ts';
+import { auditReads } from './audit.ts';
 import { openPool, type PgOptions } from './db.ts';
 import { PG_STATE_COMPONENTS } from './migrations.ts';
 import { alertOps } from './state-alerts.ts';
+import { changeOps } from './state-changes.ts';
 import { identityOps } from './state-identities.ts';
 import { liveOps } from './state-live.ts';
 import { pledgeOps } from './state-pledges.ts';
@@ -29,5 +31,7 @@ export async function openPgState(opts: PgStateOptions): Promise<StateStore> {
     ...alerts,
     ...releaseOps(pool),
     ...valuationOps(pool),
+    ...auditReads(pool),
+    ...changeOps(pool),
   };
 }

@@ -3,6 +3,8 @@
  * a shipped migration is never edited, only followed by a new one. State and series keep separate
  * lists (recorded under their component name) so both can live in one database file.
  */
+import { AUDIT_GENESIS } from '@pledgewatch/common';
+
 export type MigrationComponent = 'state' | 'series' | 'webhooks';
 
 export const STATE_MIGRATIONS: readonly string[] = [
@@ -223,6 +225,40 @@ export const VALUATION_MIGRATIONS: readonly string[] = [
     body  TEXT NOT NULL,
     PRIMARY KEY (base, quote)
   ) WITHOUT ROWID;
+  `,
+];
+
+/**
+ * The audit trail (common/src/audit.ts): records per pledge, and each pledge's head apart from them so
+ * that a deleted tail shows. A head also carries the pledge's commodity and loan currency: they pick the
+ * chains a new price or FX rate is recorded in, without reading pledge bodies. Pledges registered before
+ * this migration get an empty head, so their chains start with their next change. Its own component
+ * (recorded as 'audit'), migrated into the state database by openSqliteState after 'valuation'.
+ */
+export const AUDIT_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE audit_records (
+    pledge_id TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    at        TEXT NOT NULL,
+    type      TEXT NOT NULL,
+    data      TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL,
+    PRIMARY KEY (pledge_id, seq)
+  );
+
+  CREATE TABLE audit_heads (
+    pledge_id TEXT PRIMARY KEY,
+    commodity TEXT NOT NULL,
+    currency  TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    hash      TEXT NOT NULL
+  );
+  CREATE INDEX audit_heads_commodity ON audit_heads (commodity);
+
+  INSERT INTO audit_heads (pledge_id, commodity, currency, seq, hash)
+    SELECT id, json_extract(body, '$.commodity'), json_extract(body, '$.loan.currency'), 0, '${AUDIT_GENESIS}' FROM pledges;
   `,
 ];
 

@@ -7,14 +7,20 @@ import { randomUUID } from 'node:crypto';
 import {
   alertView,
   alertWrite,
+  auditEntry,
   personAction,
+  statusWrite,
   type AlertWrite,
   type AlertChange,
   type AlertEventType,
   type AlertRecord,
   type EventRecord,
+  type OutboxEventType,
+  type StatusChange,
+  type ValuationStatus,
 } from '@pledgewatch/common';
 import type { AlertFilter, StateStore } from '../state.ts';
+import type { AuditWriter } from './audit.ts';
 import { later, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
@@ -23,14 +29,17 @@ type AlertOps = Pick<
   'applyAlertChanges' | 'listActiveAlerts' | 'listAlerts' | 'getAlert' | 'acknowledgeAlert' | 'resolveAlert' | 'eventsAfter' | 'lastEventSeq'
 >;
 
-/** Writes alert changes inside a transaction the caller holds (commitBatch's, or applyAlertChanges'). */
-export type AlertWriter = (changes: readonly AlertChange[]) => void;
+/**
+ * Writes alert changes, then pledge status changes, inside a transaction the caller holds (commitBatch's,
+ * or applyAlertChanges').
+ */
+export type AlertWriter = (changes: readonly AlertChange[], statuses?: readonly StatusChange[]) => void;
 
 interface EventRow {
   seq: number;
   id: string;
   tenant: string;
-  type: AlertEventType;
+  type: OutboxEventType;
   pledge_id: string;
   alert_id: string | null;
   data: string;
@@ -48,7 +57,7 @@ interface FilterParams {
 
 const DEFAULT_LIMIT = 100;
 
-export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
+export function alertOps(db: Db, audit: AuditWriter): AlertOps & { write: AlertWriter } {
   const insert = db.prepare<[{ id: string; tenant: string; pledge_id: string; type: string; subject: string; status: string; opened_at: number; updated_at: number; body: string }]>(
     `INSERT INTO alerts (id, tenant, pledge_id, type, subject, status, opened_at, updated_at, body)
      VALUES (@id, @tenant, @pledge_id, @type, @subject, @status, @opened_at, @updated_at, @body)`,
@@ -85,13 +94,19 @@ export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
     `INSERT INTO events (id, tenant, type, pledge_id, alert_id, data, created_at)
      VALUES (@id, @tenant, @type, @pledge_id, @alert_id, @data, @created_at)`,
   );
+  /** The one way into the outbox: every event is also a record of its pledge's audit chain, in the same transaction. */
+  const recordEvent = (row: Omit<EventRow, 'seq'>): void => {
+    insertEvent.run(row);
+    const data = JSON.parse(row.data) as object;
+    audit.append(auditEntry.event({ id: row.id, type: row.type, pledgeId: row.pledge_id, data, createdAt: row.created_at }));
+  };
   const after = db.prepare<[number, number], EventRow>(
     'SELECT seq, id, tenant, type, pledge_id, alert_id, data, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
   );
   const lastSeq = db.prepare<[], number>('SELECT coalesce(max(seq), 0) FROM events').pluck();
 
   const record = (type: AlertEventType, a: AlertRecord, at: string) => {
-    insertEvent.run({
+    recordEvent({
       id: `evt_${randomUUID()}`,
       tenant: a.tenant,
       type,
@@ -124,12 +139,34 @@ export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
     if (w.event !== null) record(w.event, w.alert, w.at);
   };
 
-  const write: AlertWriter = (changes) => {
+  const statusOf = db.prepare<[string], ValuationStatus | null>('SELECT valuation_status FROM pledges WHERE id = ?').pluck();
+  const setStatus = db.prepare<[string, string]>('UPDATE pledges SET valuation_status = ? WHERE id = ?');
+  const writeStatuses = (statuses: readonly StatusChange[]): void => {
+    for (const change of statuses) {
+      const stored = statusOf.get(change.pledgeId);
+      if (stored === undefined) continue; // no such pledge: nothing to attach a status to
+      const w = statusWrite(stored, change);
+      if (w.kind === 'none') continue;
+      setStatus.run(w.status, change.pledgeId);
+      recordEvent({
+        id: `evt_${randomUUID()}`,
+        tenant: change.tenant,
+        type: 'pledge.status_changed',
+        pledge_id: change.pledgeId,
+        alert_id: null,
+        data: JSON.stringify(w.event),
+        created_at: change.at,
+      });
+    }
+  };
+
+  const write: AlertWriter = (changes, statuses = []) => {
     for (const change of changes) {
       const next = change.alert;
       const body = unresolvedOf.get(next.pledgeId, next.type, next.subject);
       perform(alertWrite(body === undefined ? null : parse(body), change));
     }
+    writeStatuses(statuses);
   };
   const apply = db.transaction(write);
 
@@ -144,9 +181,9 @@ export function alertOps(db: Db): AlertOps & { write: AlertWriter } {
 
   return {
     write,
-    applyAlertChanges: (changes) =>
+    applyAlertChanges: (changes, statuses = []) =>
       later(() => {
-        if (changes.length > 0) apply.immediate(changes);
+        if (changes.length > 0 || statuses.length > 0) apply.immediate(changes, statuses);
       }),
     listActiveAlerts: (types) => later(() => active.all({ types: types === undefined ? null : JSON.stringify(types) }).map(parse)),
     listAlerts: (tenant, filter: AlertFilter = {}) =>

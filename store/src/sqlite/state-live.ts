@@ -1,13 +1,15 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
-import type { AlertChange, PriceRecord, ReaderHealth, TagState } from '@pledgewatch/common';
+import { auditEntry, type AlertChange, type PriceRecord, type ReaderHealth, type StatusChange, type TagState } from '@pledgewatch/common';
 import type { Checkpoint, LoggedBatch, StateStore } from '../state.ts';
 import { later, type Db } from './db.ts';
+import type { AuditWriter } from './audit.ts';
 import type { AlertWriter } from './state-alerts.ts';
+import { bumpStatement } from './state-changes.ts';
 import { toMs } from './time.ts';
 
 type LiveOps = Pick<
   StateStore,
-  'putPrice' | 'getPrice' | 'commitBatch' | 'checkpoint' | 'pendingBatches' | 'getTags' | 'listTags' | 'listReaders'
+  'putPrice' | 'getPrice' | 'listPrices' | 'commitBatch' | 'checkpoint' | 'pendingBatches' | 'getTags' | 'listTags' | 'listReaders'
 >;
 
 interface TagRow {
@@ -31,7 +33,7 @@ interface ReaderRow {
 const TAG_CHUNK = 10;
 const TAG_COLUMNS = 'epc, gateway_id, site_id, zone, reader_id, present, last_seen_at, updated_at';
 
-export function liveOps(db: Db, writeAlerts: AlertWriter): LiveOps {
+export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter): LiveOps {
   // The WHERE on the update makes an older or equal-time price a no-op, seen as changes = 0.
   const upsertPrice = db.prepare<[string, number, string]>(
     `INSERT INTO prices (commodity, at, body) VALUES (?, ?, ?)
@@ -39,6 +41,15 @@ export function liveOps(db: Db, writeAlerts: AlertWriter): LiveOps {
      WHERE excluded.at > prices.at`,
   );
   const priceOf = db.prepare<[string], string>('SELECT body FROM prices WHERE commodity = ?').pluck();
+  // A new price is recorded, in the same transaction, in the chain of every pledge of its commodity.
+  const putPrice = db.transaction((price: PriceRecord): boolean => {
+    const previous = priceOf.get(price.commodity);
+    if (upsertPrice.run(price.commodity, toMs(price.at, 'price.at'), JSON.stringify(price)).changes === 0) return false;
+    const entry = auditEntry.price(price, previous === undefined ? null : (JSON.parse(previous) as PriceRecord));
+    if (entry !== null) audit.appendToCommodity(price.commodity, entry);
+    return true;
+  });
+  const allPrices = db.prepare<[], string>('SELECT body FROM prices ORDER BY commodity').pluck();
 
   const insertBatch = db.prepare<[string, number, string]>(
     'INSERT INTO applied_batches (gateway_id, seq, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
@@ -78,28 +89,30 @@ export function liveOps(db: Db, writeAlerts: AlertWriter): LiveOps {
     'SELECT gateway_id, seq, applied_at, payload FROM batch_log ORDER BY id',
   );
 
-  // The alert changes a batch caused commit with its log entry: a crash keeps both or neither.
-  const commit = db.transaction((batch: LoggedBatch, alerts: readonly AlertChange[]): boolean => {
+  // The alert and status changes a batch caused commit with its log entry: a crash keeps all or none.
+  const commit = db.transaction((batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
     if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
     logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, batch.payload);
-    writeAlerts(alerts);
+    writeAlerts(alerts, statuses);
     return true;
   });
+  const tagsChanged = bumpStatement(db, 'tags');
   const checkpoint = db.transaction((c: Checkpoint): void => {
     writeTags(c.tags);
+    if (c.tags.length > 0) tagsChanged();
     for (const reader of c.readers) upsertReader.run(fromReader(reader));
     for (const b of c.batches) retireBatch.run(b.gatewayId, b.seq);
   });
 
   return {
-    putPrice: (price) =>
-      later(() => upsertPrice.run(price.commodity, toMs(price.at, 'price.at'), JSON.stringify(price)).changes === 1),
+    putPrice: (price) => later(() => putPrice.immediate(price)),
     getPrice: (commodity) =>
       later(() => {
         const body = priceOf.get(commodity);
         return body === undefined ? null : (JSON.parse(body) as PriceRecord);
       }),
-    commitBatch: (batch, alerts = []) => later(() => commit.immediate(batch, alerts)),
+    listPrices: () => later(() => allPrices.all().map((body) => JSON.parse(body) as PriceRecord)),
+    commitBatch: (batch, alerts = [], statuses = []) => later(() => commit.immediate(batch, alerts, statuses)),
     checkpoint: (c) => later(() => checkpoint.immediate(c)),
     pendingBatches: () =>
       later(() =>

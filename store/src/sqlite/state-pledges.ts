@@ -1,6 +1,7 @@
 /** Pledges, the EPC → pledge index that forbids double pledging, and the last published status. */
-import { normaliseEpc, PwError, type Pledge, type ValuationStatus } from '@pledgewatch/common';
+import { auditEntry, normaliseEpc, PwError, type Pledge, type ValuationStatus } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
+import type { AuditWriter } from './audit.ts';
 import { later, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
@@ -25,7 +26,7 @@ interface PledgeRow {
   body: string;
 }
 
-export function pledgeOps(db: Db): PledgeOps {
+export function pledgeOps(db: Db, audit: AuditWriter): PledgeOps {
   const exists = db.prepare<[string], number>('SELECT 1 FROM pledges WHERE id = ?').pluck();
   const insertPledge = db.prepare<[PledgeRow]>(
     `INSERT INTO pledges (id, tenant, site_id, borrower, updated_at, body)
@@ -59,13 +60,14 @@ export function pledgeOps(db: Db): PledgeOps {
     'SELECT body, updated_at FROM pledges WHERE tenant = ? AND id = ?',
   );
   const rewrite = db.prepare<[string, number, string]>('UPDATE pledges SET body = ?, updated_at = ? WHERE id = ?');
-  const updateLoan = db.transaction((tenant: string, id: string, outstanding: number, atMs: number): Pledge | null => {
+  const updateLoan = db.transaction((tenant: string, id: string, outstanding: number, at: string): Pledge | null => {
     const row = bodyOf.get(tenant, id);
     if (row === undefined) return null;
     const current = parse(row.body);
     const next: Pledge = { ...current, loan: { ...current.loan, outstanding } };
     // Strictly later than the last change, so a follower polling by change time never misses it.
-    rewrite.run(JSON.stringify(next), Math.max(atMs, row.updated_at + 1), id);
+    rewrite.run(JSON.stringify(next), Math.max(toMs(at, 'at'), row.updated_at + 1), id);
+    audit.append(auditEntry.loanChanged(current, outstanding, at));
     return next;
   });
 
@@ -92,6 +94,7 @@ export function pledgeOps(db: Db): PledgeOps {
         [{ path: `/items/${i}/epc`, reason: twice ? 'duplicate EPC' : 'already pledged' }],
       );
     });
+    audit.register(pledge);
   });
 
   return {
@@ -107,7 +110,7 @@ export function pledgeOps(db: Db): PledgeOps {
       ),
     listAllPledges: () => later(() => all.all().map(parse)),
     updatePledgeLoan: (tenant, id, outstanding, at) =>
-      later(() => updateLoan.immediate(tenant, id, outstanding, toMs(at, 'at'))),
+      later(() => updateLoan.immediate(tenant, id, outstanding, at)),
     listPledgesChangedSince: (since) => later(() => changedSince.all(toMs(since, 'since')).map(parse)),
     // Unknown ids are ignored: the status belongs to a pledge row and there is none to attach it to.
     setPledgeStatus: (pledgeId, status) =>

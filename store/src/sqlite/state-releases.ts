@@ -1,12 +1,13 @@
 /** Release records: what the rules and the valuation take out of a pledge. */
-import { PwError, type Release } from '@pledgewatch/common';
+import { auditEntry, PwError, type Release } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
+import type { AuditWriter } from './audit.ts';
 import { later, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
 type ReleaseOps = Pick<StateStore, 'createRelease' | 'getRelease' | 'listReleases' | 'listReleasesSince'>;
 
-export function releaseOps(db: Db): ReleaseOps {
+export function releaseOps(db: Db, audit: AuditWriter): ReleaseOps {
   const pledgeOf = db.prepare<[string, string], number>('SELECT 1 FROM pledges WHERE tenant = ? AND id = ?').pluck();
   const insert = db.prepare<[string, string, string, number, string]>(
     'INSERT INTO releases (id, tenant, pledge_id, created_at, body) VALUES (?, ?, ?, ?, ?)',
@@ -21,6 +22,7 @@ export function releaseOps(db: Db): ReleaseOps {
     if (pledgeOf.get(r.tenant, r.pledgeId) === undefined) throw new PwError('NOT_FOUND', `No pledge ${r.pledgeId}`);
     const stored: Release = { ...r, epcs: r.epcs.map((e) => e.toUpperCase()) };
     insert.run(r.id, r.tenant, r.pledgeId, toMs(r.createdAt, 'release.createdAt'), JSON.stringify(stored));
+    audit.append(auditEntry.released(stored));
   });
 
   return {

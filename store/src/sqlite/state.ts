@@ -1,8 +1,10 @@
 /** The embedded StateStore: one SQLite file in WAL mode, shared safely by ingest and monitor-api. */
 import type { StateStore } from '../state.ts';
+import { auditReads, auditWriter } from './audit.ts';
 import { later, migrate, openDatabase } from './db.ts';
-import { VALUATION_MIGRATIONS } from './migrations.ts';
+import { AUDIT_MIGRATIONS, VALUATION_MIGRATIONS } from './migrations.ts';
 import { alertOps } from './state-alerts.ts';
+import { CHANGE_MIGRATIONS, changeOps } from './state-changes.ts';
 import { identityOps } from './state-identities.ts';
 import { liveOps } from './state-live.ts';
 import { pledgeOps } from './state-pledges.ts';
@@ -18,12 +20,15 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
   const db = openDatabase(opts.path, 'state');
   try {
     migrate(db, 'valuation', VALUATION_MIGRATIONS);
+    migrate(db, 'audit', AUDIT_MIGRATIONS);
+    migrate(db, 'changes', CHANGE_MIGRATIONS);
   } catch (err) {
     db.close();
     throw err;
   }
   const ping = db.prepare('SELECT 1').pluck();
-  const { write: writeAlerts, ...alerts } = alertOps(db);
+  const audit = auditWriter(db);
+  const { write: writeAlerts, ...alerts } = alertOps(db, audit);
   return {
     kind: 'sqlite',
     ping: () =>
@@ -35,10 +40,12 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
         db.close();
       }),
     ...identityOps(db),
-    ...pledgeOps(db),
-    ...liveOps(db, writeAlerts),
+    ...pledgeOps(db, audit),
+    ...liveOps(db, writeAlerts, audit),
     ...alerts,
-    ...releaseOps(db),
-    ...valuationOps(db),
+    ...releaseOps(db, audit),
+    ...valuationOps(db, audit),
+    ...auditReads(db),
+    ...changeOps(db),
   };
 }

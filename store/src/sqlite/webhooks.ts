@@ -1,54 +1,18 @@
 /** The WebhookStore on SQLite, in the same file as the state (its own migration component). */
-import type {
-  AttemptRecord,
-  Delivery,
-  DeliveryAttempt,
-  EndpointSecret,
-  NewDelivery,
-  WebhookEndpoint,
-  WebhookStore,
-} from '../webhooks.ts';
+import type { AttemptRecord, EndpointSecret, NewDelivery, WebhookStore } from '../webhooks.ts';
+import {
+  DELIVERY_COLUMNS,
+  FAILED_BY,
+  FIRST_IN_LINE,
+  fromEndpoint,
+  toAttempt,
+  toDelivery,
+  toEndpoint,
+  type AttemptRow,
+  type DeliveryRow,
+  type EndpointRow,
+} from '../webhook-rows.ts';
 import { later, openDatabase } from './db.ts';
-
-interface EndpointRow {
-  id: string;
-  tenant: string;
-  url: string;
-  events: string;
-  secrets: string;
-  status: 'active' | 'disabled';
-  disabled_reason: string | null;
-  created_at: string;
-}
-
-interface DeliveryRow {
-  id: string;
-  endpoint_id: string;
-  tenant: string;
-  event_id: string;
-  event_type: string;
-  ordering_key: string;
-  body: string;
-  status: Delivery['status'];
-  attempts: number;
-  next_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface AttemptRow {
-  delivery_id: string;
-  n: number;
-  at: string;
-  status_code: number | null;
-  latency_ms: number;
-  error: string | null;
-}
-
-const DELIVERY_COLUMNS =
-  'id, endpoint_id, tenant, event_id, event_type, ordering_key, body, status, attempts, next_attempt_at, last_status, last_error, created_at, updated_at';
 
 export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
   const db = openDatabase(opts.path, 'webhooks');
@@ -75,15 +39,11 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
   );
   const cursor = db.prepare<[], number>('SELECT last_event_seq FROM webhook_cursor WHERE id = 1').pluck();
   const setCursor = db.prepare<[number]>(
-    'INSERT INTO webhook_cursor (id, last_event_seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET last_event_seq = excluded.last_event_seq',
+    'INSERT INTO webhook_cursor (id, last_event_seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET last_event_seq = max(last_event_seq, excluded.last_event_seq)',
   );
-  // First in line: no earlier pending delivery of the same (endpoint, ordering key) exists.
   const due = db.prepare<[number, number, number], DeliveryRow>(
     `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d
-     WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
-       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-                       WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key
-                         AND e.status = 'pending' AND e.seq < d.seq)
+     WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ? AND ${FIRST_IN_LINE}
      ORDER BY d.seq LIMIT ?`,
   );
   const lease = db.prepare<[number, string]>('UPDATE webhook_deliveries SET lease_until = ? WHERE id = ?');
@@ -93,11 +53,24 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
     'INSERT INTO webhook_attempts (delivery_id, n, at, status_code, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const deliveryById = db.prepare<[string], DeliveryRow & { lease_until: number }>(`SELECT ${DELIVERY_COLUMNS}, lease_until FROM webhook_deliveries WHERE id = ?`);
+  // A late attempt on a delivery no longer pending (its endpoint was deleted meanwhile) is logged and
+  // counted, and changes nothing else.
   const updateDelivery = db.prepare(
-    `UPDATE webhook_deliveries SET status = @status, attempts = @attempts, next_attempt_at = @nextAttemptAt, lease_until = 0,
-       last_status = @lastStatus, last_error = @lastError, updated_at = @updatedAt WHERE id = @id AND status = 'pending'`,
+    `UPDATE webhook_deliveries SET attempts = @attempts,
+       status = CASE status WHEN 'pending' THEN @status ELSE status END,
+       next_attempt_at = CASE status WHEN 'pending' THEN @nextAttemptAt ELSE next_attempt_at END,
+       last_status = CASE status WHEN 'pending' THEN @lastStatus ELSE last_status END,
+       last_error = CASE status WHEN 'pending' THEN @lastError ELSE last_error END,
+       updated_at = CASE status WHEN 'pending' THEN @updatedAt ELSE updated_at END,
+       lease_until = 0
+     WHERE id = @id`,
   );
-  const nextDue = db.prepare<[], number | null>("SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'").pluck();
+  // Only a delivery first in line can be claimed, and a leased one not before its lease ends.
+  const nextDue = db
+    .prepare<[], number | null>(
+      `SELECT min(max(d.next_attempt_at, d.lease_until)) FROM webhook_deliveries d WHERE d.status = 'pending' AND ${FIRST_IN_LINE}`,
+    )
+    .pluck();
   const deliveriesOf = db.prepare<[string, string, number], DeliveryRow>(
     `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE tenant = ? AND endpoint_id = ? ORDER BY seq DESC LIMIT ?`,
   );
@@ -112,6 +85,7 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
   const withAttempts = (row: DeliveryRow) => ({ ...toDelivery(row), attemptLog: attemptsOf.all(row.id).map(toAttempt) });
 
   const fanOut = db.transaction((deliveries: NewDelivery[], to: number, now: number) => {
+    if ((cursor.get() ?? 0) >= to) return; // another dispatcher got there first
     let seq = maxSeq.get() ?? 0;
     for (const d of deliveries) insertDelivery.run({ ...d, seq: ++seq, due: now });
     setCursor.run(to);
@@ -137,12 +111,12 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
     });
     if (r.disableEndpoint !== undefined) {
       disable.run(r.disableEndpoint, current.endpoint_id);
-      failPendingOf.run(`endpoint disabled: ${r.disableEndpoint}`, at, current.endpoint_id);
+      failPendingOf.run(FAILED_BY.disabled(r.disableEndpoint), at, current.endpoint_id);
     }
   });
   const remove = db.transaction((tenant: string, id: string) => {
     if (removeEndpoint.run(tenant, id).changes === 0) return false;
-    failPendingOf.run('endpoint deleted', new Date().toISOString(), id);
+    failPendingOf.run(FAILED_BY.deleted, new Date().toISOString(), id);
     return true;
   });
 
@@ -170,53 +144,4 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
 
 function nullable<R, T>(row: R | undefined, map: (row: R) => T): T | null {
   return row === undefined ? null : map(row);
-}
-
-function fromEndpoint(e: WebhookEndpoint): EndpointRow {
-  return {
-    id: e.id,
-    tenant: e.tenant,
-    url: e.url,
-    events: JSON.stringify(e.events),
-    secrets: JSON.stringify(e.secrets),
-    status: e.status,
-    disabled_reason: e.disabledReason,
-    created_at: e.createdAt,
-  };
-}
-
-function toEndpoint(r: EndpointRow): WebhookEndpoint {
-  return {
-    id: r.id,
-    tenant: r.tenant,
-    url: r.url,
-    events: JSON.parse(r.events) as string[],
-    secrets: JSON.parse(r.secrets) as EndpointSecret[],
-    status: r.status,
-    disabledReason: r.disabled_reason,
-    createdAt: r.created_at,
-  };
-}
-
-function toDelivery(r: DeliveryRow): Delivery {
-  return {
-    id: r.id,
-    endpointId: r.endpoint_id,
-    tenant: r.tenant,
-    eventId: r.event_id,
-    eventType: r.event_type,
-    orderingKey: r.ordering_key,
-    body: r.body,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastStatus: r.last_status,
-    lastError: r.last_error,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-function toAttempt(r: AttemptRow): DeliveryAttempt {
-  return { n: r.n, at: r.at, statusCode: r.status_code, latencyMs: r.latency_ms, error: r.error };
 }
