@@ -21,7 +21,27 @@ export interface GatewayInfo {
   online: boolean | null;
 }
 
-export const zoneKey = (gatewayId: string, readerId: string, zone: string): string => `${gatewayId}/${readerId}/${zone}`;
+/**
+ * Present tags by the (gateway, reader, zone) that last saw them, as nested maps: this is touched for
+ * every tag event, and a composite string key would cost a concatenation and a fresh hash each time.
+ */
+class PresentIndex {
+  private readonly byGateway = new Map<string, Map<string, Map<string, Set<string>>>>();
+
+  get(tag: Pick<TagState, 'gatewayId' | 'readerId' | 'zone'>): Set<string> | undefined {
+    return this.byGateway.get(tag.gatewayId)?.get(tag.readerId)?.get(tag.zone);
+  }
+
+  add(tag: TagState): void {
+    let readers = this.byGateway.get(tag.gatewayId);
+    if (readers === undefined) this.byGateway.set(tag.gatewayId, (readers = new Map<string, Map<string, Set<string>>>()));
+    let zones = readers.get(tag.readerId);
+    if (zones === undefined) readers.set(tag.readerId, (zones = new Map<string, Set<string>>()));
+    let set = zones.get(tag.zone);
+    if (set === undefined) zones.set(tag.zone, (set = new Set()));
+    set.add(tag.epc);
+  }
+}
 
 export class LiveState {
   readonly tags = new Map<string, TagState>();
@@ -30,7 +50,7 @@ export class LiveState {
   readonly pledges = new Map<string, Pledge>();
   readonly pledgeOfEpc = new Map<string, string>();
   /** Present tags by the (gateway, reader, zone) that last saw them: what a snapshot resynchronises. */
-  private readonly presentAt = new Map<string, Set<string>>();
+  private readonly presentAt = new PresentIndex();
   private readonly releases = new Map<string, { ids: Set<string>; goods: ReleasedGoods; records: Release[] }>();
   /** Each pledge's quantities, kept current tag by tag for the rules. */
   private readonly tallies = new Map<string, PledgeTally>();
@@ -40,20 +60,15 @@ export class LiveState {
 
   putTag(tag: TagState): void {
     const before = this.tags.get(tag.epc);
-    if (before?.present) this.presentAt.get(zoneKey(before.gatewayId, before.readerId, before.zone))?.delete(tag.epc);
+    if (before?.present) this.presentAt.get(before)?.delete(tag.epc);
     this.tags.set(tag.epc, tag);
     const pledgeId = this.pledgeOfEpc.get(tag.epc);
     if (pledgeId !== undefined) this.tallies.get(pledgeId)?.move(tag.epc, before, tag);
-    if (tag.present) {
-      const key = zoneKey(tag.gatewayId, tag.readerId, tag.zone);
-      let set = this.presentAt.get(key);
-      if (set === undefined) this.presentAt.set(key, (set = new Set()));
-      set.add(tag.epc);
-    }
+    if (tag.present) this.presentAt.add(tag);
   }
 
   presentIn(gatewayId: string, readerId: string, zone: string): ReadonlySet<string> {
-    return this.presentAt.get(zoneKey(gatewayId, readerId, zone)) ?? new Set();
+    return this.presentAt.get({ gatewayId, readerId, zone }) ?? new Set();
   }
 
   putReader(reader: ReaderHealth): void {

@@ -7,7 +7,6 @@
  * reader's health at the moment of asking (see common's classifyItem, whose results this reproduces).
  */
 import {
-  readerKey,
   releaseQuantity,
   roundQuantities,
   type Pledge,
@@ -28,7 +27,8 @@ interface ReaderBucket {
 }
 
 export class PledgeTally {
-  private readonly byReader = new Map<string, ReaderBucket>();
+  /** By gateway, then reader (nested rather than a composite key: `add` runs for every tag event). */
+  private readonly byReader = new Map<string, Map<string, ReaderBucket>>();
   private missing = 0;
   private unseen = 0;
   private pledged = 0;
@@ -71,7 +71,7 @@ export class PledgeTally {
   /** A copy to try a batch's changes on before they are committed. */
   clone(): PledgeTally {
     const t = new PledgeTally(this.pledge, this.released, this.quantityOf);
-    for (const [k, b] of this.byReader) t.byReader.set(k, { ...b });
+    for (const [g, readers] of this.byReader) t.byReader.set(g, new Map([...readers].map(([r, b]) => [r, { ...b }])));
     t.missing = this.missing;
     t.unseen = this.unseen;
     t.pledged = this.pledged;
@@ -82,7 +82,7 @@ export class PledgeTally {
     let present = 0;
     let relocated = 0;
     let unknown = this.unseen;
-    for (const b of this.byReader.values()) {
+    for (const b of this.buckets()) {
       if (readerIsUp(b.gatewayId, b.readerId)) {
         present += b.inPlace;
         relocated += b.elsewhere;
@@ -103,9 +103,13 @@ export class PledgeTally {
 
   /** Pledged quantity (micro-units aside) each reader last saw present, for monitoring gaps. */
   byReaders(): { gatewayId: string; readerId: string; quantity: number }[] {
-    return [...this.byReader.values()]
+    return [...this.buckets()]
       .filter((b) => b.inPlace + b.elsewhere > 0)
       .map((b) => ({ gatewayId: b.gatewayId, readerId: b.readerId, quantity: (b.inPlace + b.elsewhere) / MICRO }));
+  }
+
+  private *buckets(): Iterable<ReaderBucket> {
+    for (const readers of this.byReader.values()) yield* readers.values();
   }
 
   private add(tag: TagState | undefined, q: number, sign: 1 | -1): void {
@@ -117,9 +121,10 @@ export class PledgeTally {
       this.missing += sign * q;
       return;
     }
-    const key = readerKey(tag.gatewayId, tag.readerId);
-    let bucket = this.byReader.get(key);
-    if (bucket === undefined) this.byReader.set(key, (bucket = { gatewayId: tag.gatewayId, readerId: tag.readerId, inPlace: 0, elsewhere: 0 }));
+    let readers = this.byReader.get(tag.gatewayId);
+    if (readers === undefined) this.byReader.set(tag.gatewayId, (readers = new Map<string, ReaderBucket>()));
+    let bucket = readers.get(tag.readerId);
+    if (bucket === undefined) readers.set(tag.readerId, (bucket = { gatewayId: tag.gatewayId, readerId: tag.readerId, inPlace: 0, elsewhere: 0 }));
     const inPlace = tag.siteId === this.pledge.siteId && this.pledge.zones.includes(tag.zone);
     if (inPlace) bucket.inPlace += sign * q;
     else bucket.elsewhere += sign * q;
