@@ -21,3 +21,4 @@ export * from './urls.ts';
 export * from './validate.ts';
 export * from './valuation.ts';
 export * from './wire.ts';
+export * from './serial.ts';

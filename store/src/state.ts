@@ -194,6 +194,12 @@ export interface StateStore extends AuditReader {
 
   /** Records a release; throws PwError `NOT_FOUND` when the tenant has no such pledge. */
   createRelease(release: Release): Promise<void>;
+  /**
+   * Runs `work` while no other call for the same pledge runs, in this process or any other process on
+   * the same database: what makes a release's LTV check and its recording one step (the check reads,
+   * the release writes, and a second release must see the first).
+   */
+  exclusivePledge<T>(pledgeId: string, work: () => Promise<T>): Promise<T>;
   getRelease(tenant: string, id: string): Promise<Release | null>;
   /** A pledge's releases, oldest first. */
   listReleases(tenant: string, pledgeId: string): Promise<Release[]>;

@@ -90,6 +90,22 @@ describe.skipIf(!postgresAvailable.ok)(suiteTitle('PostgreSQL state adapter on a
       expect(await a.listAllPledges()).toHaveLength(10);
     });
 
+    it('runs exclusivePledge work for one pledge one at a time across processes', async () => {
+      const [a, b] = await two();
+      let inside = 0;
+      let most = 0;
+      const work = async () => {
+        most = Math.max(most, ++inside);
+        await new Promise((r) => setTimeout(r, 15));
+        inside--;
+      };
+      await Promise.all(Array.from({ length: 8 }, (_, n) => (n % 2 === 0 ? a : b).exclusivePledge('p1', work)));
+      expect(most).toBe(1);
+      // Different pledges do not wait for each other.
+      await Promise.all([a.exclusivePledge('p1', work), b.exclusivePledge('p2', work)]);
+      expect(most).toBe(2);
+    });
+
     it('keeps one unresolved alert per condition when two processes open it at once', async () => {
       const [a, b] = await two();
       await a.createPledge(pledge({ id: 'p1' }));

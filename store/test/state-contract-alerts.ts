@@ -147,6 +147,33 @@ export function describeStateAlertsContract(ctx: StoreContext): void {
     });
   });
 
+  describe('exclusivePledge', () => {
+    it('runs work for one pledge one at a time, other pledges alongside, and frees the pledge after a failure', async () => {
+      const log: string[] = [];
+      const step = (name: string, ms: number) => async () => {
+        log.push(`${name}+`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`${name}-`);
+        return name;
+      };
+      const failing = ctx.store.exclusivePledge('p1', async () => {
+        await step('f', 10)();
+        throw new Error('check failed');
+      });
+      const results = await Promise.allSettled([
+        failing,
+        ctx.store.exclusivePledge('p1', step('a', 30)),
+        ctx.store.exclusivePledge('p1', step('b', 5)),
+        ctx.store.exclusivePledge('p2', step('x', 5)),
+      ]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['check failed', 'a', 'b', 'x']);
+      const p1 = log.filter((e) => !e.startsWith('x'));
+      expect(p1).toEqual(['f+', 'f-', 'a+', 'a-', 'b+', 'b-']);
+      // p2's work did not wait for p1's
+      expect(log.indexOf('x-')).toBeLessThan(log.indexOf('a-'));
+    });
+  });
+
   describe('releases', () => {
     it('records releases of a tenant’s own pledges and lists them', async () => {
       await ctx.store.createPledge(pledge({ id: 'p1', epcs: [epc(1), epc(2)] }));

@@ -5,7 +5,6 @@ import { Type } from 'typebox';
 import type { RouteDeps } from '../deps.ts';
 import { liveValuation } from '../domain/live-valuation.ts';
 import { orderRelease } from '../domain/release-order.ts';
-import { KeyedSerial } from '../domain/serial.ts';
 import { pledgeView } from '../domain/views.ts';
 import { tenantOf } from '../http/auth.ts';
 import { IdParams, LoanBody, PledgeViewSchema, problemResponses, ReleaseBody, ReleaseSchema, ValuationSchema } from '../http/schemas.ts';
@@ -26,7 +25,6 @@ function releaseView(r: Release) {
 export const pledgeChangeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { store, clock, maxPriceAgeMs, maxPriceAgeByCommodityMs }, done) => {
   const valuationOpts = { maxPriceAgeMs, maxPriceAgeByCommodityMs };
   // Per pledge, one change at a time: a release is checked against the loan and releases before it.
-  const serial = new KeyedSerial();
 
   async function ownPledge(tenant: string, id: string): Promise<Pledge> {
     const pledge = await store.getPledge(tenant, id);
@@ -54,7 +52,7 @@ export const pledgeChangeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app,
     async (request) => {
       const tenant = tenantOf(request);
       const { id } = request.params;
-      return serial.run(id, async () => {
+      return store.exclusivePledge(id, async () => {
         const pledge = await ownPledge(tenant, id);
         const { outstanding } = request.body;
         const currency = pledge.loan.currency;
@@ -93,7 +91,7 @@ export const pledgeChangeRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app,
     async (request, reply) => {
       const tenant = tenantOf(request);
       const { id } = request.params;
-      const { release, after } = await serial.run(id, async () =>
+      const { release, after } = await store.exclusivePledge(id, async () =>
         orderRelease(store, await ownPledge(tenant, id), request.body, clock.now(), valuationOpts),
       );
       request.log.info({ pledgeId: id, releaseId: release.id, epcs: release.epcs.length, quantity: release.quantity, ltv: after.ltv }, 'release recorded');

@@ -39,6 +39,8 @@ export const LOCKS = {
    * its own; see singleton.ts): per-pledge state must live in one ingest at a time.
    */
   ingest: 0x70770003,
+  /** With hashtext(pledge id) as the second key: StateStore.exclusivePledge (a release's check and write). */
+  pledge: 0x70770004,
 } as const;
 
 /** A pool on `opts.url` with the given components migrated, in order, each in its own transaction. */

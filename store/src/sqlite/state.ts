@@ -1,4 +1,5 @@
 /** The embedded StateStore: one SQLite file in WAL mode, shared safely by ingest and monitor-api. */
+import { KeyedSerial } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
 import { auditReads, auditWriter } from './audit.ts';
 import { later, migrate, openDatabase } from './db.ts';
@@ -29,8 +30,11 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
   const ping = db.prepare('SELECT 1').pluck();
   const audit = auditWriter(db);
   const { write: writeAlerts, ...alerts } = alertOps(db, audit);
+  // A SQLite file has one writing process (see README, "Processes"): serialising within it is enough.
+  const serial = new KeyedSerial();
   return {
     kind: 'sqlite',
+    exclusivePledge: (pledgeId, work) => serial.run(pledgeId, work),
     ping: () =>
       later(() => {
         ping.get();

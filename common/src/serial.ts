@@ -1,7 +1,7 @@
 /**
- * Runs work one at a time per key (a pledge): a release is checked against the loan and the releases
- * recorded so far, so two releases (or a release and a loan change) of one pledge must not interleave.
- * This holds within one API process; see README "Releases" for several instances.
+ * Runs work one at a time per key, within this process: e.g. a pledge's release is checked against the
+ * loan and the releases recorded so far, so two releases (or a release and a loan change) of one pledge
+ * must not interleave. Across processes, see StateStore.exclusivePledge.
  */
 export class KeyedSerial {
   private readonly tails = new Map<string, Promise<unknown>>();
