@@ -134,6 +134,12 @@ export const STATE_MIGRATIONS: readonly string[] = [
   CREATE INDEX releases_pledge ON releases (pledge_id, created_at);
   CREATE INDEX releases_created ON releases (created_at);
   `,
+  `
+  -- A logged batch's payload lives in a segment file beside the database (sqlite/batch-segments.ts);
+  -- payload is then empty. Rows written before this migration keep theirs inline.
+  ALTER TABLE batch_log ADD COLUMN segment TEXT;
+  ALTER TABLE batch_log ADD COLUMN seg_offset INTEGER;
+  `,
 ];
 
 export const SERIES_MIGRATIONS: readonly string[] = [

@@ -1,4 +1,5 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
+import type { BatchSegments, SegmentRef } from './batch-segments.ts';
 import { auditEntry, type AlertChange, type PriceRecord, type ReaderHealth, type StatusChange, type TagState } from '@pledgewatch/common';
 import type { Checkpoint, LoggedBatch, StateStore } from '../state.ts';
 import { later, type Db } from './db.ts';
@@ -23,6 +24,15 @@ interface TagRow {
   updated_at: string;
 }
 
+interface PendingRow {
+  gateway_id: string;
+  seq: number;
+  applied_at: string;
+  payload: Buffer;
+  segment: string | null;
+  seg_offset: number | null;
+}
+
 interface ReaderRow {
   gateway_id: string;
   reader_id: string;
@@ -33,7 +43,8 @@ interface ReaderRow {
 const TAG_CHUNK = 10;
 const TAG_COLUMNS = 'epc, gateway_id, site_id, zone, reader_id, present, last_seen_at, updated_at';
 
-export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter): LiveOps {
+/** `segments`: where batch payloads go; null keeps them in the row (an in-memory database). */
+export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, segments: BatchSegments | null): LiveOps {
   // The WHERE on the update makes an older or equal-time price a no-op, seen as changes = 0.
   const upsertPrice = db.prepare<[string, number, string]>(
     `INSERT INTO prices (commodity, at, body) VALUES (?, ?, ?)
@@ -81,21 +92,40 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter): L
     'SELECT gateway_id, reader_id, connected, at FROM readers ORDER BY gateway_id, reader_id',
   );
 
-  const logBatch = db.prepare<[string, number, string, Buffer]>(
-    'INSERT INTO batch_log (gateway_id, seq, applied_at, payload) VALUES (?, ?, ?, ?)',
+  const logBatch = db.prepare<[string, number, string, Buffer, string | null, number | null]>(
+    'INSERT INTO batch_log (gateway_id, seq, applied_at, payload, segment, seg_offset) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const retireBatch = db.prepare<[string, number]>('DELETE FROM batch_log WHERE gateway_id = ? AND seq = ?');
-  const pending = db.prepare<[], { gateway_id: string; seq: number; applied_at: string; payload: Buffer }>(
-    'SELECT gateway_id, seq, applied_at, payload FROM batch_log ORDER BY id',
-  );
+  const pending = db.prepare<[], PendingRow>('SELECT gateway_id, seq, applied_at, payload, segment, seg_offset FROM batch_log ORDER BY id');
+  const isApplied = db.prepare<[string, number], number>('SELECT 1 FROM applied_batches WHERE gateway_id = ? AND seq = ?').pluck();
+  const segmentsInUse = db.prepare<[], string>('SELECT DISTINCT segment FROM batch_log WHERE segment IS NOT NULL').pluck();
+  const EMPTY = Buffer.alloc(0);
 
   // The alert and status changes a batch caused commit with its log entry: a crash keeps all or none.
-  const commit = db.transaction((batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
-    if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
-    logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, batch.payload);
-    writeAlerts(alerts, statuses);
-    return true;
-  });
+  // The payload is in its segment before the row that points to it commits (a crash between leaves
+  // unreferenced bytes, pruned with their segment).
+  const commit = db.transaction(
+    (batch: LoggedBatch, ref: SegmentRef | null, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
+      if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
+      logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, ref === null ? batch.payload : EMPTY, ref?.segment ?? null, ref?.offset ?? null);
+      writeAlerts(alerts, statuses);
+      return true;
+    },
+  );
+  const commitBatch = (batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
+    // A redelivered batch is refused before its payload is written anywhere.
+    if (isApplied.get(batch.gatewayId, batch.seq) !== undefined) return false;
+    return commit.immediate(batch, segments?.append(batch.payload) ?? null, alerts, statuses);
+  };
+  const pendingBatches = (): LoggedBatch[] =>
+    pending.all().flatMap((r) => {
+      const payload = r.segment === null || segments === null ? r.payload : segments.read({ segment: r.segment, offset: r.seg_offset ?? 0 });
+      if (payload instanceof Error) {
+        process.emitWarning(`skipping logged batch ${r.gateway_id}#${r.seq}: ${payload.message}`, { code: 'PW_BATCH_LOG' });
+        return [];
+      }
+      return [{ gatewayId: r.gateway_id, seq: r.seq, appliedAt: r.applied_at, payload }];
+    });
   const tagsChanged = bumpStatement(db, 'tags');
   const checkpoint = db.transaction((c: Checkpoint): void => {
     writeTags(c.tags);
@@ -112,12 +142,13 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter): L
         return body === undefined ? null : (JSON.parse(body) as PriceRecord);
       }),
     listPrices: () => later(() => allPrices.all().map((body) => JSON.parse(body) as PriceRecord)),
-    commitBatch: (batch, alerts = [], statuses = []) => later(() => commit.immediate(batch, alerts, statuses)),
-    checkpoint: (c) => later(() => checkpoint.immediate(c)),
-    pendingBatches: () =>
-      later(() =>
-        pending.all().map((r) => ({ gatewayId: r.gateway_id, seq: r.seq, appliedAt: r.applied_at, payload: r.payload })),
-      ),
+    commitBatch: (batch, alerts = [], statuses = []) => later(() => commitBatch(batch, alerts, statuses)),
+    checkpoint: (c) =>
+      later(() => {
+        checkpoint.immediate(c);
+        if (segments !== null && c.batches.length > 0) segments.prune(new Set(segmentsInUse.all()));
+      }),
+    pendingBatches: () => later(pendingBatches),
     getTags: (epcs) => later(() => (epcs.length === 0 ? [] : tagsIn.all(JSON.stringify(epcs)).map(toTag))),
     listTags: () => later(() => allTags.all().map(toTag)),
     listReaders: () => later(() => allReaders.all().map(toReader)),

@@ -2,6 +2,7 @@
 import { KeyedSerial } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
 import { auditReads, auditWriter } from './audit.ts';
+import { BatchSegments } from './batch-segments.ts';
 import { later, migrate, openDatabase } from './db.ts';
 import { AUDIT_MIGRATIONS, VALUATION_MIGRATIONS } from './migrations.ts';
 import { alertOps } from './state-alerts.ts';
@@ -15,6 +16,8 @@ import { valuationOps } from './state-valuation.ts';
 export interface SqliteStateOptions {
   /** Database file, created if missing; ':memory:' for a private in-process database. */
   path: string;
+  /** Size at which a batch-log segment file is closed (see batch-segments.ts); tests make it small. */
+  batchSegmentBytes?: number;
 }
 
 export function openSqliteState(opts: SqliteStateOptions): StateStore {
@@ -28,6 +31,7 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
     throw err;
   }
   const ping = db.prepare('SELECT 1').pluck();
+  const segments = opts.path === ':memory:' ? null : new BatchSegments(`${opts.path}.batches`, opts.batchSegmentBytes);
   const audit = auditWriter(db);
   const { write: writeAlerts, ...alerts } = alertOps(db, audit);
   // A SQLite file has one writing process (see README, "Processes"): serialising within it is enough.
@@ -41,11 +45,12 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
       }),
     close: () =>
       later(() => {
+        segments?.close();
         db.close();
       }),
     ...identityOps(db),
     ...pledgeOps(db, audit),
-    ...liveOps(db, writeAlerts, audit),
+    ...liveOps(db, writeAlerts, audit, segments),
     ...alerts,
     ...releaseOps(db, audit),
     ...valuationOps(db, audit),
