@@ -24,7 +24,8 @@ describe('BatchSegments', () => {
 
     const file = join(dir.file('log'), refs[1]?.segment ?? '');
     const bytes = readFileSync(file);
-    bytes[(refs[1]?.offset ?? 0) + 12] ^= 0xff; // a flipped payload byte
+    const flipAt = (refs[1]?.offset ?? 0) + 12; // a payload byte
+    bytes.writeUInt8(bytes.readUInt8(flipAt) ^ 0xff, flipAt);
     writeFileSync(file, bytes);
     const failure = (r: unknown) => (segs.read(r as never) as Error).message;
     expect(failure(refs[1])).toContain('checksum mismatch');
