@@ -19,6 +19,7 @@ export interface LoadSpec {
 
 export interface LoadResult {
   reqPerS: number;
+  requests: number;
   p99Ms: number;
   /** Answers other than 2xx, and connection errors: a run with any is no measurement. */
   failures: number;
@@ -26,7 +27,8 @@ export interface LoadResult {
 
 /** Runs one load on a fresh worker thread and returns what it measured. */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const worker = new Worker(new URL('./load-boot.js', import.meta.url), {
+  // The bootstrap of ingest's worker threads: it registers tsx, then imports workerData.entry.
+  const worker = new Worker(new URL('./worker/boot.js', import.meta.resolve('@pledgewatch/ingest')), {
     workerData: { entry: new URL('./http-load.ts', import.meta.url).href, spec },
   });
   return new Promise((resolve, reject) => {
@@ -43,7 +45,7 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
  * one of its own workers there, and leaves the requests-per-second histogram to its manager); exported,
  * but absent from @types/autocannon.
  */
-const { aggregateResult } = autocannon as unknown as { aggregateResult(raw: unknown[], opts: autocannon.Options): autocannon.Result };
+const { aggregateResult } = autocannon as unknown as { aggregateResult(this: void, raw: unknown[], opts: autocannon.Options): autocannon.Result };
 
 async function load(spec: LoadSpec): Promise<LoadResult> {
   let next = 0;
@@ -62,7 +64,7 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   };
   const raw = (await autocannon(options)) as autocannon.Result & { totalCompletedRequests: number };
   const result = aggregateResult([raw], options);
-  return { reqPerS: raw.totalCompletedRequests / raw.duration, p99Ms: result.latency.p99, failures: result.non2xx + result.errors };
+  return { reqPerS: raw.totalCompletedRequests / raw.duration, requests: raw.totalCompletedRequests, p99Ms: result.latency.p99, failures: result.non2xx + result.errors };
 }
 
 if (parentPort !== null && (workerData as { spec?: LoadSpec } | null)?.spec !== undefined) {

@@ -1,11 +1,15 @@
 /**
  * `npm run bench -- ingest`: tag events per second through the embedded broker into ingest
  * (validate, dedup, state commit, series write), against a bare mqtt.js subscribe-and-discard
- * client on the same broker with the same payloads, in the same run.
+ * client on the same broker with the same payloads, in the same run. Gateways stand at several sites,
+ * as a central deployment serves many: ingest runs with the worker threads `pledgewatch start` would
+ * give it (ingestWorkers, PW_INGEST_WORKERS overrides), each a shard of the sites; the figure of one
+ * worker is printed too, measured the same way.
  */
 import { isoTime, topics } from '@pledgewatch/common';
 import { tempDir } from '@pledgewatch/common/testing';
-import { hashPassword, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
+import { loadCentralConfig } from '@pledgewatch/cli/config';
+import { BrokerShardRouting, hashPassword, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
 import { openSqliteState } from '@pledgewatch/store';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -13,6 +17,8 @@ import { Registry } from 'prom-client';
 import { report } from './report.ts';
 
 const GATEWAYS = 4;
+/** Gateway g stands at site g mod SITES and reads only its own tags; pledge p lies at site p mod SITES. */
+const SITES = Number(process.env.PW_BENCH_SITES ?? 4);
 const BATCH = Number(process.env.PW_BENCH_BATCH ?? 250);
 const BATCHES = Number(process.env.PW_BENCH_BATCHES ?? 2000);
 const TAGS = 10_000;
@@ -24,21 +30,37 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const epc = (n: number) => `3034257BF7194E40${n.toString(16).toUpperCase().padStart(8, '0')}`;
 
+const PER_PLEDGE = TAGS / PLEDGES;
+if (![1, 2, 4].includes(SITES)) throw new Error(`PW_BENCH_SITES must be 1, 2 or 4 (a divisor of ${GATEWAYS} gateways), not ${SITES}`);
+const siteOf = (n: number) => `site-${n % SITES}`;
+/**
+ * The tags each gateway reads: those of the pledges at its site, split between the site's gateways.
+ * Each gateway has TAGS / GATEWAYS of them, whatever the number of sites.
+ */
+const OWN_TAGS: number[][] = Array.from({ length: GATEWAYS }, (_, g) => {
+  const atSite = Array.from({ length: TAGS }, (_, n) => n).filter((n) => Math.floor(n / PER_PLEDGE) % SITES === g % SITES);
+  return atSite.filter((_, i) => i % (GATEWAYS / SITES) === Math.floor(g / SITES));
+});
+
 function payloads(seqBase: number, batches: number): { topic: string; body: Buffer }[] {
   const out: { topic: string; body: Buffer }[] = [];
   for (let b = 0; b < batches; b++) {
-    const gatewayId = `gw-${b % GATEWAYS}`;
+    const g = b % GATEWAYS;
+    const gatewayId = `gw-${g}`;
+    const k = Math.floor(b / GATEWAYS);
     const at = isoTime(Date.now() + b);
-    // Every event changes a tag's state, as real traffic does: rounds of arrivals, moves, departures.
-    const round = Math.floor((b * BATCH) / TAGS) % 3;
+    // Every event changes a tag's state, as real traffic does: rounds of arrivals, moves, departures
+    // of the gateway's own tags (those of the pledges at its site).
+    const own = OWN_TAGS[g] as number[];
+    const round = Math.floor((k * BATCH) / own.length) % 3;
     const events = Array.from({ length: BATCH }, (_, i) => {
-      const n = (b * BATCH + i) % TAGS;
+      const n = own[(k * BATCH + i) % own.length] as number;
       const common = { at, epc: epc(n), readerId: 'r1' };
       if (round === 0) return { type: 'tag.arrived', ...common, zone: `Z${n % 8}`, antenna: 1 + (n % 4), rssi: -60 };
       if (round === 1) return { type: 'tag.moved', ...common, fromZone: `Z${n % 8}`, zone: `Z${(n + 1) % 8}` };
       return { type: 'tag.departed', ...common, zone: `Z${(n + 1) % 8}`, lastSeenAt: at };
     });
-    const body = { v: 1, gatewayId, seq: seqBase + Math.floor(b / GATEWAYS), sentAt: at, events };
+    const body = { v: 1, gatewayId, seq: seqBase + k, sentAt: at, events };
     out.push({ topic: topics.events(gatewayId), body: Buffer.from(JSON.stringify(body)) });
   }
   return out;
@@ -57,28 +79,39 @@ async function publishAll(client: MqttClient, messages: { topic: string; body: B
 }
 
 export async function benchIngest(): Promise<void> {
-  const { value, baseline } = await measureIngest();
-  report({ bench: 'ingest', metric: 'events_per_s', value, unit: '1/s', baseline });
+  // What `pledgewatch start` gives ingest on this machine with the embedded broker.
+  const workers = loadCentralConfig({ env: { PW_INGEST_WORKERS: process.env.PW_INGEST_WORKERS } }).ingestWorkers;
+  const shipped = await measureIngest(workers);
+  report({ bench: 'ingest', metric: 'events_per_s', value: shipped.value, unit: '1/s', baseline: shipped.baseline });
+  report({ bench: 'ingest', metric: 'workers', value: workers, unit: 'threads' });
+  if (workers !== 1) {
+    const one = await measureIngest(1);
+    report({ bench: 'ingest', metric: 'events_per_s_1_worker', value: one.value, unit: '1/s', baseline: one.baseline });
+  }
+  report({ bench: 'ingest', metric: 'sites', value: SITES, unit: 'sites' });
   report({ bench: 'ingest', metric: 'batch_events', value: BATCH, unit: 'events' });
 }
 
-/** Ingest's events/s and the bare subscriber's, same run (see the file comment). */
-export async function measureIngest(): Promise<{ value: number; baseline: number }> {
+/** Ingest's events/s on `workers` threads and the bare subscriber's, same run (see the file comment). */
+export async function measureIngest(workers: number): Promise<{ value: number; baseline: number }> {
   const dir = tempDir('pw-bench-ingest-');
   const store = openSqliteState({ path: dir.file('state.db') });
   const logger = pino({ level: 'warn' });
   const registry = new Registry();
   const service = { username: 'pw-ingest', password: 'bench' };
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, logger, registry, service });
+  // As `pledgewatch start` does, sharded: each shard's session gets only its own sites' messages.
+  const routing = workers > 1 ? new BrokerShardRouting(store, workers, 'pw-ingest') : undefined;
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, logger, registry, service, ...(routing === undefined ? {} : { routing }) });
   const hash = await hashPassword('gw');
+  // Registered in site order, so that with two workers sites 0 and 2 are one shard's, 1 and 3 the other's.
+  const t0 = Date.now();
   for (let g = 0; g < GATEWAYS; g++) {
-    await store.createMqttAccount({ id: `gw-${g}`, kind: 'gateway', siteId: 'site-1', passwordHash: hash, createdAt: isoTime(Date.now()) });
+    await store.createMqttAccount({ id: `gw-${g}`, kind: 'gateway', siteId: siteOf(g), passwordHash: hash, createdAt: isoTime(t0 + g) });
   }
-  const perPledge = TAGS / PLEDGES;
   for (let p = 0; p < PLEDGES; p++) {
     await store.createPledge({
-      id: `PL-${p}`, tenant: 'bench', borrower: 'b', siteId: 'site-1', zones: ['Z0', 'Z1', 'Z2', 'Z3', 'Z4', 'Z5', 'Z6', 'Z7'],
-      commodity: 'copper', unit: 't', items: Array.from({ length: perPledge }, (_, i) => ({ epc: epc(p * perPledge + i), quantity: 1 })),
+      id: `PL-${p}`, tenant: 'bench', borrower: 'b', siteId: siteOf(p), zones: ['Z0', 'Z1', 'Z2', 'Z3', 'Z4', 'Z5', 'Z6', 'Z7'],
+      commodity: 'copper', unit: 't', items: Array.from({ length: PER_PLEDGE }, (_, i) => ({ epc: epc(p * PER_PLEDGE + i), quantity: 1 })),
       scales: [], loan: { outstanding: 1, currency: 'USD' }, haircut: 0.1,
       limits: { warnLtv: 0.6, marginCallLtv: 0.7, liquidationLtv: 0.8 }, quantityTolerance: 0.02, createdAt: isoTime(Date.now()),
     });
@@ -109,9 +142,11 @@ export async function measureIngest(): Promise<{ value: number; baseline: number
   const baseline = await timed(1, () => Promise.resolve(received));
   await bare.endAsync();
 
-  // Ingest as `pledgewatch start` runs it (a worker thread with its own store connections): the same
-  // payloads, with fresh seqs, through validation, dedup, batch log, live state and series.
+  // Ingest as `pledgewatch start` runs it (worker threads with their own store connections, one shard
+  // of the sites each): the same payloads, with fresh seqs, through validation, dedup, batch log, live
+  // state and series.
   const ingest = await startIngestWorker({
+    workers,
     state: { kind: 'sqlite', path: dir.file('state.db') },
     series: { kind: 'sqlite', path: dir.file('series.db') },
     mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents] },

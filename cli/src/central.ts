@@ -9,7 +9,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { redactUrl, topics, type SigningKey } from '@pledgewatch/common';
-import { startEmbeddedBroker, startIngestWorker, type EmbeddedBroker, type IngestWorker } from '@pledgewatch/ingest';
+import {
+  BrokerShardRouting,
+  reconcileShardSessions,
+  startEmbeddedBroker,
+  startIngestWorker,
+  type EmbeddedBroker,
+  type IngestWorker,
+} from '@pledgewatch/ingest';
 import { buildApp, loadOrCreateSigningKey, startApi } from '@pledgewatch/monitor-api';
 import { AddressGuard, Dispatcher } from '@pledgewatch/webhooks';
 import {
@@ -80,6 +87,9 @@ export async function startCentral(config: CentralConfig, logger: Logger, opts: 
       started.push(() => dispatcher.stop());
     }
     const signingKey = roles.has('api') ? loadSigningKey(config, logger) : undefined;
+    // The API reads history from the series store ingest writes, through a connection of its own.
+    const series = roles.has('api') ? openSeriesStore(specs.series, { log: logger.child({ component: 'series' }) }) : null;
+    if (series !== null) started.push(() => series.close());
     const app = buildApp({
       store,
       logger,
@@ -88,6 +98,7 @@ export async function startCentral(config: CentralConfig, logger: Logger, opts: 
       maxPriceAgeMs: config.maxPriceAgeS * 1000,
       maxPriceAgeByCommodityMs: Object.fromEntries(Object.entries(maxPriceAgesByCommodityS(config)).map(([c, s]) => [c, s * 1000])),
       lenderRoutes: roles.has('api'),
+      ...(series === null ? {} : { series }),
       ...(webhooks === null || !roles.has('api') ? {} : { webhooks: { store: webhooks, guard } }),
       ...(ingest === null
         ? {}
@@ -142,26 +153,38 @@ async function startIngest(
     deps.onFatal?.();
   });
   const service = { username: 'pw-ingest', password: randomBytes(24).toString('base64url') };
+  // An external broker's ingest account names the session (Mosquitto: use_username_as_clientid).
+  const clientId = serviceClientId(config.mqttUrl);
   let mqttUrl = config.mqttUrl;
   let broker: EmbeddedBroker | undefined;
   if (roles.has('broker')) {
-    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, store: deps.store, logger, registry: deps.registry, service });
+    // Sharded, the embedded broker sends each shard only its own sites' messages.
+    const routing = config.ingestWorkers > 1 ? new BrokerShardRouting(deps.store, config.ingestWorkers, clientId) : undefined;
+    await routing?.refresh();
+    broker = await startEmbeddedBroker({
+      host: config.mqttHost, port: config.mqttPort, store: deps.store, logger, registry: deps.registry, service, ...(routing === undefined ? {} : { routing }),
+    });
     const embedded = broker;
     started.push(() => embedded.close());
     mqttUrl = broker.url;
   }
   // The configuration refuses ingest without a broker to read (resolveRoles).
   if (mqttUrl === undefined) throw new Error('ingest has no MQTT broker: set PW_MQTT_URL or add broker to PW_ROLES');
+  const mqtt = {
+    url: mqttUrl,
+    clientId,
+    ...(broker === undefined ? {} : service),
+    topics: [topics.allEvents, topics.allStatus, topics.allPrices],
+  };
+  // Each worker is a shard of the sites with a broker session of its own: a new count moves sites
+  // between sessions (see reconcileShardSessions).
+  const previous = await deps.store.recordIngestShards(config.ingestWorkers);
+  await reconcileShardSessions({ mqtt, previous, workers: config.ingestWorkers, external: broker === undefined, logger });
   const worker = await startIngestWorker({
     ...specs,
-    mqtt: {
-      url: mqttUrl,
-      // An external broker's ingest account names the session (Mosquitto: use_username_as_clientid).
-      clientId: serviceClientId(config.mqttUrl),
-      ...(broker === undefined ? {} : service),
-      topics: [topics.allEvents, topics.allStatus, topics.allPrices],
-    },
+    mqtt,
     logLevel: config.logLevel,
+    workers: config.ingestWorkers,
     ...(roles.has('webhooks') ? { webhooks: { allow: allowList(config.webhookAllow) } } : {}),
     rules: {
       confirmationDelayS: config.alertConfirmationDelayS,

@@ -4,11 +4,12 @@
  * frozen; a wrong key or value stops the program with a message naming it.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isId, isPwError, redactUrl, signingKeyFromPem } from '@pledgewatch/common';
 import { parseInfluxUrl } from '@pledgewatch/store';
 
-type Kind = 'string' | 'port' | 'url' | 'level' | 'seconds' | 'cidrs' | 'roles' | 'commodity-seconds';
+type Kind = 'string' | 'port' | 'url' | 'level' | 'seconds' | 'cidrs' | 'roles' | 'commodity-seconds' | 'workers';
 
 interface KeySpec {
   env: string;
@@ -17,6 +18,9 @@ interface KeySpec {
   default?: string | number;
   description: string;
 }
+
+/** The most ingest worker threads (shards) a process runs: ingest's own limit, MAX_INGEST_SHARDS. */
+export const MAX_INGEST_WORKERS = 32;
 
 export const CENTRAL_KEYS = {
   dataDir: { env: 'PW_DATA_DIR', flag: '--data-dir', kind: 'string', default: './data', description: 'where SQLite state, series and keys live' },
@@ -28,6 +32,7 @@ export const CENTRAL_KEYS = {
   influxUrl: { env: 'PW_INFLUX_URL', flag: '--influx-url', kind: 'url', description: 'use InfluxDB for time series: http(s)://user:password@host:8086/database' },
   databaseUrl: { env: 'PW_DATABASE_URL', flag: '--database-url', kind: 'url', description: 'use PostgreSQL for state: postgres://user:password@host:5432/database' },
   roles: { env: 'PW_ROLES', flag: '--roles', kind: 'roles', default: 'all', description: 'what `start` runs: all, or some of api, ingest, broker, webhooks (comma-separated)' },
+  ingestWorkers: { env: 'PW_INGEST_WORKERS', flag: '--ingest-workers', kind: 'workers', default: 'auto', description: `ingest's worker threads, each serving a share of the sites: 1-${MAX_INGEST_WORKERS}, or auto (2 on the embedded broker with 2+ cores, else 1)` },
   signingKeyFile: { env: 'PW_SIGNING_KEY_FILE', flag: '--signing-key-file', kind: 'string', description: 'Ed25519 private key (PKCS#8 PEM) that signs certificates, created mode 0600 if missing; default signing-key.pem in the data dir' },
   mosquittoPasswordFile: { env: 'PW_MOSQUITTO_PASSWORD_FILE', flag: '--mosquitto-password-file', kind: 'string', description: 'Mosquitto password file that account creation maintains' },
   mosquittoAclFile: { env: 'PW_MOSQUITTO_ACL_FILE', flag: '--mosquitto-acl-file', kind: 'string', description: 'Mosquitto ACL file that account creation maintains' },
@@ -54,6 +59,8 @@ export interface CentralConfig {
   readonly databaseUrl?: string;
   /** The roles `start` runs, resolved (never 'all'): see ROLES and centralRoles(). */
   readonly roles: string;
+  /** Ingest's worker threads, one shard of the sites each; resolved (never 'auto'): see resolveIngestWorkers(). */
+  readonly ingestWorkers: number;
   /** The certificate signing key; absent: signing-key.pem in the data dir (see signingKeyPath). */
   readonly signingKeyFile?: string;
   readonly mosquittoPasswordFile?: string;
@@ -120,6 +127,13 @@ function parseValue(kind: Kind, raw: unknown): { ok: true; value: string | numbe
     }
     case 'url':
       return URL.canParse(text) ? { ok: true, value: text } : { ok: false, reason: `"${redactUrl(text)}" is not a URL` };
+    case 'workers': {
+      if (text.trim() === 'auto') return { ok: true, value: 'auto' };
+      const n = Number(text);
+      return Number.isInteger(n) && n >= 1 && n <= MAX_INGEST_WORKERS
+        ? { ok: true, value: n }
+        : { ok: false, reason: `"${text}" is not auto or a whole number of worker threads from 1 to ${MAX_INGEST_WORKERS}` };
+    }
   }
 }
 
@@ -167,6 +181,7 @@ export function loadCentralConfig(sources: ConfigSources): CentralConfig {
     }
   }
   if (typeof values.roles === 'string') problems.push(...resolveRoles(values));
+  if (values.ingestWorkers === 'auto') values.ingestWorkers = autoIngestWorkers(values.mqttUrl !== undefined, availableParallelism());
   if (typeof values.signingKeyFile === 'string') {
     const problem = signingKeyFileProblem(values.signingKeyFile);
     if (problem !== null) problems.push(`${CENTRAL_KEYS.signingKeyFile.env}: ${problem}`);
@@ -210,6 +225,17 @@ function resolveRoles(values: Record<string, string | number>): string[] {
     );
   }
   return problems;
+}
+
+/**
+ * `ingestWorkers: auto`. On the embedded broker with two cores or more, 2: measured here (npm run bench
+ * -- ingest, 2 cores), two shards over several sites take ingest from ~1 to ~1.5 cores, the broker and
+ * the API keeping what is left; more threads than cores only contend. On an external broker, 1: every
+ * further shard logs in with an account of its own (`<user>-s1`, …; see Production backends), which
+ * the operator creates first, so more than one is a deliberate choice there.
+ */
+export function autoIngestWorkers(externalBroker: boolean, cores: number): number {
+  return !externalBroker && cores >= 2 ? 2 : 1;
 }
 
 /** The per-commodity maximum price ages of a loaded configuration, commodity → seconds. */

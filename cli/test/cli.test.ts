@@ -56,6 +56,10 @@ describe('pledgewatch CLI', () => {
     expect(env.code).toBe(2);
     expect(env.stderr).toContain('environment PW_LOG_LEVEL');
 
+    const workers = run(['start', '--data-dir', dir.path], { PW_INGEST_WORKERS: '0' });
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toContain('environment PW_INGEST_WORKERS: "0" is not auto or a whole number of worker threads from 1 to 32');
+
     writeFileSync(dir.file('pw.json'), JSON.stringify({ httpPort: 8080, htpPort: 1 }));
     const file = run(['start', '--config', dir.file('pw.json')]);
     expect(file.code).toBe(2);

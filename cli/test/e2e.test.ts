@@ -58,6 +58,7 @@ afterAll(async () => {
 
 describe('a simulated warehouse seen by a lender over HTTP', () => {
   it('registers a pledge, values it live, and sees quantity and LTV move when goods leave', async () => {
+    const start = new Date(Date.now() - 1_000).toISOString();
     const registered = await api('/v1/pledges', {
       method: 'POST',
       body: JSON.stringify(copperPledge({ id: 'PL-E2E', siteId: 'site-e2e', items: EPCS.map((epc) => ({ epc, quantity: 2.5 })) })),
@@ -84,6 +85,18 @@ describe('a simulated warehouse seen by a lender over HTTP', () => {
     expect(after.eligibleValue).toBe(306_000);
     expect(after.ltv).toBeCloseTo(0.816993, 5);
     expect(after.status).toBe('margin_call');
+
+    // The history ingest wrote to the series store shows the same drop, second by second.
+    type Point = { at: string; quantity: { present: number; missing: number } | null; eligibleValue: number | null; ltv: number | null };
+    const history = await waitFor('the drop in the history', async () => {
+      const res = await api<{ points: Point[] }>(`/v1/pledges/PL-E2E/history?from=${encodeURIComponent(start)}&step=1s`);
+      expect(res.status).toBe(200);
+      return res.body.points.at(-1)?.quantity?.missing === 10 && res.body.points;
+    });
+    const present = history.map((p) => p.quantity?.present);
+    expect(present).toContain(50);
+    expect(present.lastIndexOf(50)).toBeLessThan(present.indexOf(40));
+    expect(history.at(-1)).toMatchObject({ quantity: { present: 40, missing: 10 }, eligibleValue: 306_000, ltv: 0.816993 });
   });
 
   it('keeps working after a malformed batch and counts it', async () => {

@@ -7,9 +7,12 @@ export const topics = {
   status: (gatewayId: string) => `pw/v1/gw/${gatewayId}/status`,
   gatewayRoot: (gatewayId: string) => `pw/v1/gw/${gatewayId}/#`,
   price: (commodity: string) => `pw/v1/prices/${commodity}`,
+  /** An FX rate (body: FxRateMessage), in the price family so that feeds may publish it. */
+  fx: (base: string, quote: string) => `pw/v1/prices/fx/${base}/${quote}`,
   allEvents: 'pw/v1/gw/+/events',
   allStatus: 'pw/v1/gw/+/status',
   allPrices: 'pw/v1/prices/+',
+  allFx: 'pw/v1/prices/fx/+/+',
   sensor: (sensorId: string, kind: SensorKind) => `sensors/${sensorId}/${kind}`,
   tracker: (trackerId: string) => `trackers/${trackerId}/position`,
   camera: (cameraId: string) => `cameras/${cameraId}/events`,
@@ -19,9 +22,12 @@ export type ParsedTopic =
   | { kind: 'gateway.events'; gatewayId: string }
   | { kind: 'gateway.status'; gatewayId: string }
   | { kind: 'price'; commodity: string }
+  | { kind: 'fx'; base: string; quote: string }
   | { kind: 'sensor'; sensorId: string; sensorKind: SensorKind }
   | { kind: 'tracker'; trackerId: string }
   | { kind: 'camera'; cameraId: string };
+
+const CURRENCY = /^[A-Z]{3}$/;
 
 /** Returns what a topic addresses, or null for any topic outside the contract. */
 export function parseTopic(topic: string): ParsedTopic | null {
@@ -32,6 +38,9 @@ export function parseTopic(topic: string): ParsedTopic | null {
       if (p[4] === 'status') return { kind: 'gateway.status', gatewayId: p[3] as string };
     }
     if (p.length === 4 && p[2] === 'prices' && isId(p[3] ?? '')) return { kind: 'price', commodity: p[3] as string };
+    if (p.length === 6 && p[2] === 'prices' && p[3] === 'fx' && CURRENCY.test(p[4] ?? '') && CURRENCY.test(p[5] ?? '')) {
+      return { kind: 'fx', base: p[4] as string, quote: p[5] as string };
+    }
     return null;
   }
   if (p.length !== 3 || !isId(p[1] ?? '')) return null;

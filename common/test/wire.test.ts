@@ -55,6 +55,10 @@ describe('topics', () => {
     expect(parseTopic(topics.events('gw-01'))).toEqual({ kind: 'gateway.events', gatewayId: 'gw-01' });
     expect(parseTopic(topics.status('gw-01'))).toEqual({ kind: 'gateway.status', gatewayId: 'gw-01' });
     expect(parseTopic(topics.price('copper'))).toEqual({ kind: 'price', commodity: 'copper' });
+    expect(parseTopic(topics.fx('EUR', 'USD'))).toEqual({ kind: 'fx', base: 'EUR', quote: 'USD' });
+    expect(parseTopic('pw/v1/prices/fx/eur/USD')).toBeNull();
+    expect(parseTopic('pw/v1/prices/fx/EURO/USD')).toBeNull();
+    expect(parseTopic('pw/v1/prices/fx')).toEqual({ kind: 'price', commodity: 'fx' });
     expect(parseTopic('sensors/scale-a1/weight')).toEqual({ kind: 'sensor', sensorId: 'scale-a1', sensorKind: 'weight' });
     expect(parseTopic('trackers/t1/position')).toEqual({ kind: 'tracker', trackerId: 't1' });
     expect(parseTopic('cameras/c1/events')).toEqual({ kind: 'camera', cameraId: 'c1' });

@@ -3,7 +3,7 @@
  * Messages are handled strictly one after another (the connection acknowledges each only once it
  * is handled), which keeps per-gateway order and makes (gatewayId, seq) dedup race-free.
  */
-import { isoTime, systemClock, type Clock } from '@pledgewatch/common';
+import { isoTime, isBefore, readerKey, systemClock, type Clock, type Pledge } from '@pledgewatch/common';
 import type { SeriesStore, StateStore } from '@pledgewatch/store';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -17,6 +17,7 @@ import { replayBatch } from './handlers/events.ts';
 import { dispatch } from './handlers/index.ts';
 import { ingestMetrics } from './metrics.ts';
 import { ruleConfig, type RuleSettingsT } from './rules/config.ts';
+import { ONLY_SHARD, ShardRouting, supersedes, type ShardLink, type ShardNews } from './shards.ts';
 
 export interface IngestOptions {
   store: StateStore;
@@ -31,6 +32,8 @@ export interface IngestOptions {
   checkpointMs?: number;
   /** Settings of the alert rules (seconds; see rules/config.ts for every key and its default). */
   rules?: RuleSettingsT;
+  /** Which shard of a sharded ingest this is (see shards.ts); default: the only one. */
+  shard?: ShardLink;
 }
 
 export interface Ingest {
@@ -40,6 +43,8 @@ export interface Ingest {
   /** Runs the rules' timers now (confirmation delays, holds, silence), as the tick does. */
   runRules(): Promise<void>;
   isConnected(): boolean;
+  /** Takes in what another shard saw of this one's pledges, or a price it accepted (see shards.ts). */
+  receive(news: ShardNews): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,6 +53,7 @@ export function createIngest(opts: IngestOptions): Ingest {
   const log = opts.logger.child({ component: 'ingest' });
   const live = new LiveState();
   const checkpointer = new Checkpointer(opts.store, log);
+  const shards = new ShardRouting(opts.shard ?? ONLY_SHARD);
   // A wrong rule setting stops ingest here, at start, naming the key.
   const rules = ruleConfig(opts.rules ?? {});
   const alerts: AlertEngine = new AlertEngine({
@@ -57,23 +63,26 @@ export function createIngest(opts: IngestOptions): Ingest {
     log: log.child({ component: 'alerts' }),
     metrics: alertMetrics(opts.registry, () => alerts.openCounts()),
     config: rules,
+    ...(shards.sharded ? { mine: (pledgeId: string) => !shards.isForeignPledge(pledgeId) } : {}),
   });
-  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry), checkpointer, alerts);
+  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry), checkpointer, alerts, shards);
   let pledgesSeenUntil = '1970-01-01T00:00:00.000Z';
   let releasesSeenUntil = '1970-01-01T00:00:00.000Z';
   let refreshing: Promise<void> = Promise.resolve();
   const timers: { cancel(): void }[] = [];
+  /** News from other shards that came before this one's state was loaded. */
+  let inbox: ShardNews[] | null = [];
 
   // Pledges registered by another process are picked up by polling with an overlapping window, so a
   // registration committed just after a poll started is still seen by the next one.
   const loadPledges = async (): Promise<void> => {
     const startedAt = clock.now();
     // Gateways registered since start: the rules watch their sites' pledges for gaps from now on.
-    for (const g of await opts.store.listGateways()) {
-      if (!live.gateways.has(g.id)) live.gateways.set(g.id, { id: g.id, siteId: g.siteId, online: g.online });
-    }
+    ctx.learnGateways(await opts.store.listGateways());
     const changed = await opts.store.listPledgesChangedSince(pledgesSeenUntil);
-    const fresh = changed.filter((p) => JSON.stringify(live.pledges.get(p.id)) !== JSON.stringify(p));
+    for (const p of changed) if (!shards.ownsSite(p.siteId) && shards.putForeignPledge(p)) tellOwner(p);
+    const fresh = changed.filter((p) => shards.ownsSite(p.siteId) && JSON.stringify(live.pledges.get(p.id)) !== JSON.stringify(p));
+    await adoptTags(fresh.filter((p) => !live.pledges.has(p.id)));
     // A pledge new to this process brings the status last published for it (the LTV hysteresis starts
     // there); for one already known, this process is the one publishing it.
     const statuses = await Promise.all(fresh.map((p) => (live.pledges.has(p.id) ? Promise.resolve(undefined) : opts.store.getPledgeStatus(p.id))));
@@ -86,7 +95,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     ctx.touch(fresh.map((p) => p.id));
     // Releases the same way: the rules must honour one as soon as goods may leave under it.
     const releases = await opts.store.listReleasesSince(releasesSeenUntil);
-    const released = releases.filter((r) => live.putRelease(r)).map((r) => r.pledgeId);
+    const released = releases.filter((r) => live.pledges.has(r.pledgeId) && live.putRelease(r)).map((r) => r.pledgeId);
     ctx.touch(released);
     releasesSeenUntil = isoTime(startedAt - 5000);
     // A loan drawn or repaid (it changes the pledge), a release: revalued now rather than at the next tick.
@@ -94,6 +103,60 @@ export function createIngest(opts: IngestOptions): Ingest {
     // Prices and FX rates posted through the API reach ingest only through the store: few rows, re-read whole.
     const [prices, rates] = await Promise.all([opts.store.listPrices(), opts.store.listFxRates()]);
     await alerts.onPrices(prices, rates);
+  };
+
+  /**
+   * Sharded, a pledge new to its shard may have tags at other shards' sites (relocated goods): their
+   * state as last checkpointed, and from then on what those shards hand over (tellOwner, shareBatch).
+   */
+  const adoptTags = async (pledges: readonly Pledge[]): Promise<void> => {
+    if (!shards.sharded || pledges.length === 0) return;
+    const stored = await opts.store.getTags(pledges.flatMap((p) => p.items.map((i) => i.epc)));
+    for (const t of stored) if (supersedes(t, live.tags.get(t.epc))) live.putTag(t);
+  };
+
+  /** Another shard's pledge, new here: what this shard knows of its tags (seen at its sites) goes to the owner. */
+  const tellOwner = (pledge: Pledge): void => {
+    const tags = pledge.items.flatMap((i) => {
+      const t = live.tags.get(i.epc);
+      return t !== undefined && shards.ownsSite(t.siteId) ? [t] : [];
+    });
+    if (tags.length > 0) shards.share({ tags }, shards.shardOfSite(pledge.siteId));
+  };
+
+  /** Takes in what another shard saw (see shards.ts); returns the pledges it touched. */
+  const takeNews = (news: ShardNews): string[] => {
+    const touched: string[] = [];
+    const tags = (news.tags ?? []).filter((t) => supersedes(t, live.tags.get(t.epc)));
+    for (const t of tags) {
+      live.putTag(t);
+      const pledgeId = live.pledgeOfEpc.get(t.epc);
+      if (pledgeId !== undefined) touched.push(pledgeId);
+    }
+    // Checkpointed here too: whichever shard's checkpoint comes last, the tags table ends up current.
+    checkpointer.add(null, tags, []);
+    for (const r of news.readers ?? []) {
+      const held = live.readers.get(readerKey(r.gatewayId, r.readerId));
+      if (held === undefined || !isBefore(r.at, held.at)) live.putReader(r);
+    }
+    for (const g of news.gateways ?? []) {
+      const gateway = live.gateways.get(g.id);
+      if (gateway !== undefined) gateway.online = g.online;
+    }
+    ctx.touch(touched);
+    return touched;
+  };
+
+  const applyNews = async (news: ShardNews): Promise<void> => {
+    if (news.prices !== undefined || news.rates !== undefined) await alerts.onPrices(news.prices ?? [], news.rates ?? []);
+    if (news.tags !== undefined || news.readers !== undefined || news.gateways !== undefined || news.positions !== undefined) {
+      await alerts.onRemote(news.positions ?? [], () => takeNews(news));
+    }
+  };
+
+  const receive = async (news: ShardNews): Promise<void> => {
+    if (inbox !== null) inbox.push(news);
+    else await applyNews(news).catch((err: unknown) => log.error({ err }, 'news from another shard failed'));
   };
 
   const runRules = (): Promise<void> => alerts.tick().catch((err: unknown) => log.error({ err }, 'rule tick failed'));
@@ -107,12 +170,16 @@ export function createIngest(opts: IngestOptions): Ingest {
   /** Rebuilds the effect of batches logged before a crash but not yet checkpointed. */
   const replayPending = async (): Promise<number> => {
     const pending = await opts.store.pendingBatches();
+    let replayed = 0;
     for (const b of pending) {
       const gateway = await ctx.gateway(b.gatewayId);
-      if (gateway !== null) replayBatch(ctx, gateway, b.payload);
+      // Sharded, each shard replays (and retires) its own gateways' batches.
+      if (gateway === null || !shards.ownsSite(gateway.siteId)) continue;
+      replayBatch(ctx, gateway, b.payload);
+      replayed++;
     }
     await checkpointer.flush();
-    return pending.length;
+    return replayed;
   };
 
   const refreshPledges = (): Promise<void> => {
@@ -122,16 +189,22 @@ export function createIngest(opts: IngestOptions): Ingest {
 
   return {
     async start() {
-      for (const g of await opts.store.listGateways()) {
-        live.gateways.set(g.id, { id: g.id, siteId: g.siteId, online: g.online });
-        alerts.seedStatus(g.status, g.lastSeenAt);
-      }
-      for (const t of await opts.store.listTags()) live.putTag(t);
+      const gateways = await opts.store.listGateways();
+      ctx.learnGateways(gateways);
+      for (const g of gateways) if (shards.ownsSite(g.siteId)) alerts.seedStatus(g.status, g.lastSeenAt);
+      // Sharded, the tags at this shard's sites; those of its pledges elsewhere come with the pledges (adoptTags).
+      for (const t of await opts.store.listTags()) if (shards.ownsSite(t.siteId)) live.putTag(t);
       for (const r of await opts.store.listReaders()) live.putReader(r);
       await refreshPledges();
       const replayed = await replayPending();
       await alerts.load();
-      log.info({ gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size, replayed }, 'state loaded');
+      const early = inbox ?? [];
+      inbox = null;
+      for (const news of early) await receive(news);
+      log.info(
+        { gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size, replayed, ...(shards.sharded ? { shard: shards.index, shards: shards.count } : {}) },
+        'state loaded',
+      );
       timers.push(clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000));
       timers.push(clock.setInterval(() => void checkpoint(), opts.checkpointMs ?? 1000));
       timers.push(clock.setInterval(() => void runRules(), rules.tickMs));
@@ -146,6 +219,7 @@ export function createIngest(opts: IngestOptions): Ingest {
     refreshPledges,
     runRules,
     isConnected: () => opts.connection.isConnected(),
+    receive,
     async stop() {
       for (const t of timers) t.cancel();
       await opts.connection.close();

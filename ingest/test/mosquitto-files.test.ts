@@ -31,7 +31,7 @@ describe('Mosquitto password and ACL files', () => {
       '# hand-written\npattern read $SYS/broker/uptime\n\n' +
         'user pw-ingest\ntopic read pw/v1/#\n\n' +
         'user gw-01\ntopic write pw/v1/gw/gw-01/#\n\n' +
-        'user feed-lme\ntopic write pw/v1/prices/+\n',
+        'user feed-lme\ntopic write pw/v1/prices/+\ntopic write pw/v1/prices/fx/+/+\n',
     );
     const users = readFileSync(files.passwordFile, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.split(':')[0]);
     expect(users).toEqual(['pw-ingest', 'gw-01', 'feed-lme']);

@@ -12,7 +12,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIngest, mqttConnection, upsertMosquittoAccount, type BrokerRole, type Ingest } from '../src/index.ts';
+import { createIngest, mqttConnection, shardMqtt, upsertMosquittoAccount, type BrokerRole, type Ingest, type ShardNews } from '../src/index.ts';
 import { addGateway, arrived, batch, epc } from './harness.ts';
 
 const mosquittoBin = findServer('mosquitto', 'PW_TEST_MOSQUITTO_BIN');
@@ -27,10 +27,9 @@ describe.skipIf(!mosquittoBin.ok)(suiteTitle('ingest behind a real Mosquitto', m
   const clients: MqttClient[] = [];
 
   /** Adds an account to Mosquitto's files (and a gateway to the store), reloads, and waits until it can log in. */
-  async function account(username: string, role: BrokerRole): Promise<string> {
-    const password = randomBytes(18).toString('base64url');
+  async function account(username: string, role: BrokerRole, siteId = 'site-1', password = randomBytes(18).toString('base64url')): Promise<string> {
     await upsertMosquittoAccount({ passwordFile: broker.passwordFile, aclFile: broker.aclFile }, { username, password, role });
-    if (role === 'gateway') await addGateway(store, username, 'site-1', password);
+    if (role === 'gateway') await addGateway(store, username, siteId, password);
     broker.reload();
     await waitFor(`${username} accepted after SIGHUP`, async () => {
       const c = await mqtt.connectAsync(broker.url, { username, password, reconnectPeriod: 0, clientId: `probe-${username}` });
@@ -202,6 +201,59 @@ describe.skipIf(!mosquittoBin.ok)(suiteTitle('ingest behind a real Mosquitto', m
       expect(after).toBeGreaterThanOrEqual(100);
     } finally {
       await restarted?.stop();
+    }
+  });
+
+  it('runs two shards side by side, each under its own account, and loses nothing of either site while they are stopped', async () => {
+    // Shard 1 logs in as pw-ingest-s1 with ingest's password (use_username_as_clientid: one session per user).
+    const password = passwords.get('pw-ingest') ?? '';
+    await account('pw-ingest-s1', 'service', undefined, password);
+    // A second site, registered after site-1: shard 1's.
+    await account('gw-far', 'gateway', 'site-far');
+    const url = new URL(broker.url);
+    [url.username, url.password] = ['pw-ingest', password];
+    const base = { url: url.href, clientId: 'pw-ingest', topics: [topics.allEvents, topics.allStatus, topics.allPrices] };
+    const shards: Ingest[] = [];
+    let registries: Registry[] = [];
+    const startShards = async () => {
+      shards.length = 0;
+      registries = [new Registry(), new Registry()];
+      for (const index of [0, 1]) {
+        const share = (news: ShardNews, to: number | null) => {
+          for (const [k, s] of shards.entries()) if (to === null ? k !== index : k === to) void s.receive(news);
+        };
+        shards.push(
+          createIngest({
+            store, series, logger, registry: registries[index] as Registry, checkpointMs: 50, pledgeRefreshMs: 100, shard: { index, count: 2, share },
+            connection: mqttConnection({ ...shardMqtt(base, index), logger }),
+          }),
+        );
+      }
+      for (const s of shards) await s.start();
+    };
+    const applied = async () => (await Promise.all(registries.map((r) => count(r, 'pw_ingest_events_total')))).reduce((a, b) => a + b, 0);
+
+    await startShards();
+    const [near, far] = [await connect('gw-a', { clientId: 'gw-a-sharded' }), await connect('gw-far')];
+    await near.publishAsync(topics.events('gw-a'), batch('gw-a', 7_001, [arrived(30_001)]), { qos: 1 });
+    await far.publishAsync(topics.events('gw-far'), batch('gw-far', 1, [arrived(30_002)]), { qos: 1 });
+    await waitFor('both sites applied', async () => (await store.getTags([epc(30_001), epc(30_002)])).length === 2);
+    // Neither took the other's session: both still connected, each event applied by one shard.
+    expect(shards.map((s) => s.isConnected())).toEqual([true, true]);
+    expect(await applied()).toBe(2);
+    for (const s of shards) await s.stop();
+
+    for (let i = 1; i <= 20; i++) {
+      await near.publishAsync(topics.events('gw-a'), batch('gw-a', 7_001 + i, [arrived(30_100 + i)]), { qos: 1 });
+      await far.publishAsync(topics.events('gw-far'), batch('gw-far', 1 + i, [arrived(30_200 + i)]), { qos: 1 });
+    }
+    await startShards();
+    try {
+      const tags = Array.from({ length: 20 }, (_, i) => [epc(30_101 + i), epc(30_201 + i)]).flat();
+      await waitFor('what both sites sent while ingest was down', async () => (await store.getTags(tags)).length === 40, 20_000);
+      expect(await applied()).toBe(40);
+    } finally {
+      for (const s of shards) await s.stop();
     }
   });
 });

@@ -6,7 +6,7 @@
 import { isoTime, type TagState } from '@pledgewatch/common';
 import { suiteTitle } from '@pledgewatch/common/testing-servers';
 import { tempDir, type TempDir } from '@pledgewatch/common/testing';
-import { openPgState, openSqliteState, type StateStore } from '@pledgewatch/store';
+import { openPgState, openSqliteState, type ChangeKind, type ChangeVersions, type StateStore } from '@pledgewatch/store';
 import { postgresAvailable, postgresForTests, type PostgresForTests } from '@pledgewatch/store/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -37,15 +37,29 @@ function counting(store: StateStore, calls: Map<string, number>): StateStore {
   });
 }
 
+/** The store with some of its change counters read lower, by `by()[kind]`. */
+function setBack(store: StateStore, by: () => Partial<ChangeVersions>): StateStore {
+  return Object.assign(Object.create(store) as StateStore, {
+    changeVersions: async () => {
+      const v = await store.changeVersions();
+      return Object.fromEntries(Object.entries(v).map(([k, n]) => [k, n - (by()[k as ChangeKind] ?? 0)])) as ChangeVersions;
+    },
+  });
+}
+
 describe('StateCache behind GET /v1/pledges/{id}/value', () => {
   let dir: TempDir;
   let h: Harness;
   let key: string;
   const calls = new Map<string, number>();
 
+  /** How far the counters the API reads are set back (a database restored under it). */
+  let back: Partial<ChangeVersions> = {};
+
   beforeEach(async () => {
+    back = {};
     dir = tempDir('pw-api-cache-');
-    h = await startHarness({ dir: dir.path, wrapStore: (s) => counting(s, calls) });
+    h = await startHarness({ dir: dir.path, wrapStore: (s) => counting(setBack(s, () => back), calls) });
     await addGateway(h.store, 'gw-1', SITE);
     key = await h.keyFor('bank-a');
     expect((await h.call('POST', '/v1/pledges', { key, body: registration() })).status).toBe(201);
@@ -119,6 +133,15 @@ describe('StateCache behind GET /v1/pledges/{id}/value', () => {
     expect(await value()).toMatchObject({ eligibleValue: 68_000, at: isoTime(h.clock.now()) });
     h.clock.advance(1_001);
     expect(await value()).toMatchObject({ eligibleValue: 0, ltv: null, status: 'liquidation', price: { stale: true } });
+  });
+
+  it('trusts nothing it kept when the counters go back, as after a restore or a failover', async () => {
+    expect(await value()).toMatchObject({ marketValue: 80_000 });
+    // The restored database has a newer price, but its price counter reads as the cache last saw it;
+    // only another counter shows that this is not the database the cache knew.
+    back = { prices: 1, tags: 5 };
+    await h.store.putPrice(copperPrice(7000, later(1_000)));
+    expect(await value()).toMatchObject({ marketValue: 70_000 });
   });
 
   it('shows what another connection to the same database wrote, as ingest’s worker thread does', async () => {

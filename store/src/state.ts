@@ -208,6 +208,12 @@ export interface StateStore extends AuditReader {
 
   /** The change counters (see ChangeVersions), read together. */
   changeVersions(): Promise<ChangeVersions>;
+
+  /**
+   * Records how many shards (worker threads) ingest runs with, and returns the number recorded before,
+   * null the first time: a change moves sites between ingest's broker sessions (ingest/src/shards.ts).
+   */
+  recordIngestShards(count: number): Promise<number | null>;
 }
 
 /**

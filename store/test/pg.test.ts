@@ -56,6 +56,7 @@ describe.skipIf(!postgresAvailable.ok)(suiteTitle('PostgreSQL state adapter on a
         expect(rows).toEqual([
           { component: 'audit', version: 1 },
           { component: 'changes', version: 1 },
+          { component: 'ingest', version: 1 },
           { component: 'state', version: 1 },
           { component: 'valuation', version: 1 },
         ]);

@@ -8,6 +8,7 @@ import { openSqliteSeries, openSqliteState } from '../src/index.ts';
 import { migrate, openDatabase } from '../src/sqlite/db.ts';
 import { AUDIT_MIGRATIONS, SERIES_MIGRATIONS, STATE_MIGRATIONS, VALUATION_MIGRATIONS } from '../src/sqlite/migrations.ts';
 import { CHANGE_MIGRATIONS } from '../src/sqlite/state-changes.ts';
+import { INGEST_MIGRATIONS } from '../src/sqlite/state-ingest.ts';
 import { batch, epc, pledge, state, T0, tag } from './fixtures.ts';
 
 describe('sqlite files', () => {
@@ -44,6 +45,7 @@ describe('sqlite files', () => {
     const expected = [
       ...AUDIT_MIGRATIONS.map((_, i) => ({ component: 'audit', version: i + 1 })),
       ...CHANGE_MIGRATIONS.map((_, i) => ({ component: 'changes', version: i + 1 })),
+      ...INGEST_MIGRATIONS.map((_, i) => ({ component: 'ingest', version: i + 1 })),
       ...SERIES_MIGRATIONS.map((_, i) => ({ component: 'series', version: i + 1 })),
       ...STATE_MIGRATIONS.map((_, i) => ({ component: 'state', version: i + 1 })),
       ...VALUATION_MIGRATIONS.map((_, i) => ({ component: 'valuation', version: i + 1 })),

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CHANGE_KINDS, type ChangeKind, type ChangeVersions } from '../src/state.ts';
 import type { StoreContext } from './state-contract.ts';
 import { at, epc, gatewayAccount, gatewayStatus, pledge, price, reader, release, state, tag } from './fixtures.ts';
+import { statusChange } from './state-contract-valuation.ts';
 
 /** The kinds whose counter moved between two readings. */
 const moved = (before: ChangeVersions, after: ChangeVersions): ChangeKind[] => CHANGE_KINDS.filter((k) => after[k] !== before[k]);
@@ -36,6 +37,8 @@ export function describeStateChangesContract(ctx: StoreContext): void {
       expect(await changes(() => ctx.store.updatePledgeLoan('bank-b', 'p1', 6_000, at(2_000)))).toEqual([]);
       expect(await changes(() => ctx.store.setPledgeStatus('p1', 'warning'))).toEqual(['statuses']);
       expect(await changes(() => ctx.store.setPledgeStatus('p1', 'warning'))).toEqual([]);
+      // Ingest publishes statuses with its alert changes, through another method: counted all the same.
+      expect(await changes(() => ctx.store.applyAlertChanges([], [statusChange('p1', 'margin_call', 3_000)]))).toEqual(['statuses']);
 
       expect(await changes(() => ctx.store.putPrice(price('wheat', 210, 1_000)))).toEqual(['prices']);
       expect(await changes(() => ctx.store.putFxRate({ base: 'USD', quote: 'EUR', rate: 0.9, at: at(1_000), source: 'ecb' }))).toEqual(['fx']);

@@ -8,6 +8,7 @@ import type { StateStore } from '../src/state.ts';
 import { describeStateAlertsContract } from './state-contract-alerts.ts';
 import { describeStateAuditContract } from './state-contract-audit.ts';
 import { describeStateChangesContract } from './state-contract-changes.ts';
+import { describeStateIngestContract } from './state-contract-ingest.ts';
 import { describeStateLiveContract } from './state-contract-live.ts';
 import { describeStateValuationContract } from './state-contract-valuation.ts';
 import { alert, at, batch, epc, feedAccount, gatewayAccount, gatewayStatus, pledge, price, reader, release, state, tag } from './fixtures.ts';
@@ -203,6 +204,7 @@ export function describeStateStoreContract(
     describeStateAlertsContract(ctx);
     describeStateValuationContract(ctx);
     describeStateChangesContract(ctx);
+    describeStateIngestContract(ctx);
     describeStateAuditContract(ctx);
 
     if (options.reopen !== undefined) {
@@ -220,6 +222,7 @@ export function describeStateStoreContract(
         await ctx.store.checkpoint(state([tag(epc(1))], [reader('gw-1', 'r1', true)], [batch('gw-1', 1)]));
         await ctx.store.applyAlertChanges([{ kind: 'open', alert: alert({ id: 'a1', pledgeId: 'p1' }) }]);
         await ctx.store.createRelease(release({ id: 'r1', pledgeId: 'p1' }));
+        await ctx.store.recordIngestShards(3);
         await ctx.store.close();
         closed = true;
 
@@ -230,6 +233,7 @@ export function describeStateStoreContract(
         expect(await ctx.store.getPledge('bank-a', 'p1')).toEqual(p);
         expect(await ctx.store.getPledgeStatus('p1')).toBe('margin_call');
         expect(await ctx.store.getPrice('wheat')).toMatchObject({ price: 210 });
+        expect(await ctx.store.recordIngestShards(3)).toBe(3);
         expect(await ctx.store.getTags([epc(1)])).toHaveLength(1);
         expect(await ctx.store.listReaders()).toHaveLength(1);
         expect(await ctx.store.commitBatch(batch('gw-1', 1))).toBe(false);

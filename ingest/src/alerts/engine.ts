@@ -19,6 +19,7 @@ import {
   type AlertChange,
   type AlertType,
   type Clock,
+  type EventOf,
   type FxRate,
   type GatewayStatusMessage,
   type Pledge,
@@ -63,6 +64,8 @@ export interface AlertEngineOptions {
   log: Logger;
   metrics: AlertMetrics;
   config: RuleConfig;
+  /** Whether an open alert's pledge is this ingest's to follow (sharded: not another shard's). */
+  mine?: (pledgeId: string) => boolean;
 }
 
 export class AlertEngine {
@@ -166,14 +169,35 @@ export class AlertEngine {
 
   /** Pledges whose terms changed (a loan drawn or repaid, a release): looked at again now. */
   revalue(pledgeIds: Iterable<string>): Promise<void> {
+    return this.exclusive(() => this.lookAgain(pledgeIds));
+  }
+
+  /**
+   * What another shard saw of this shard's pledges (see shards.ts): tracker positions are taken in
+   * and `apply` puts the rest into live state — between two looks, so no batch in flight is evaluated
+   * against one state and committed over another — then the pledges it touched are looked at again.
+   */
+  onRemote(positions: readonly EventOf<'position'>[], apply: () => Iterable<string>): Promise<void> {
     return this.exclusive(async () => {
-      if (!this.loaded) return;
-      const pledges = [...new Set(pledgeIds)].flatMap((id) => {
-        const p = this.opts.live.pledges.get(id);
-        return p === undefined ? [] : [p];
-      });
-      await this.write(this.evaluate(pledges, liveView(this.opts.live)));
+      const now = this.opts.clock.now();
+      const ids = new Set(apply());
+      const trackers = new Set<string>();
+      for (const e of positions) {
+        this.facts.observe(e, '', now, () => []);
+        trackers.add(e.trackerId);
+      }
+      if (trackers.size > 0) for (const p of this.opts.live.pledges.values()) if (p.trackers?.some((t) => trackers.has(t))) ids.add(p.id);
+      await this.lookAgain(ids);
     });
+  }
+
+  private async lookAgain(pledgeIds: Iterable<string>): Promise<void> {
+    if (!this.loaded) return;
+    const pledges = [...new Set(pledgeIds)].flatMap((id) => {
+      const p = this.opts.live.pledges.get(id);
+      return p === undefined ? [] : [p];
+    });
+    await this.write(this.evaluate(pledges, liveView(this.opts.live)));
   }
 
   /** The timers: every pledge looked at now (confirmation delays, holds, silence, escalation, stale prices). */
@@ -303,7 +327,9 @@ export class AlertEngine {
   private async sync(initial: boolean): Promise<void> {
     const now = this.opts.clock.now();
     this.lastSync = now;
-    const stored = await this.opts.store.listActiveAlerts(ALERT_TYPES);
+    const mine = this.opts.mine;
+    const listed = await this.opts.store.listActiveAlerts(ALERT_TYPES);
+    const stored = mine === undefined ? listed : listed.filter((a) => mine(a.pledgeId));
     const byKey = new Map(stored.map((a) => [conditionKey(a), a]));
     for (const [key, t] of this.tracked) {
       if (t.alert === null) continue;

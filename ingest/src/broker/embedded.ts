@@ -11,6 +11,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { isGatewayTopic } from '@pledgewatch/common';
 import type { MqttAccount, StateStore } from '@pledgewatch/store';
 import { verifyPassword } from './passwords.ts';
+import type { IngestRouting } from './shard-routing.ts';
 
 export interface BrokerOptions {
   host: string;
@@ -20,6 +21,8 @@ export interface BrokerOptions {
   registry: Registry;
   /** The one account allowed to subscribe to everything: ingest's own connection. */
   service: { username: string; password: string };
+  /** Ingest sharded by site: send each shard's session only its own sites' messages (shard-routing.ts). */
+  routing?: IngestRouting;
 }
 
 export interface EmbeddedBroker {
@@ -47,7 +50,7 @@ export function mayPublish(principal: Principal, topic: string): boolean {
     case 'gateway':
       return isGatewayTopic(topic, principal.id);
     case 'feed':
-      return /^pw\/v1\/prices\/[A-Za-z0-9._-]{1,64}$/.test(topic);
+      return /^pw\/v1\/prices\/([A-Za-z0-9._-]{1,64}|fx\/[A-Z]{3}\/[A-Z]{3})$/.test(topic);
   }
 }
 
@@ -74,6 +77,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
     if (account === null || !(await verifyPassword(secret, account.passwordHash))) {
       throw authError('bad credentials', BAD_USERNAME_OR_PASSWORD);
     }
+    if (account.kind === 'gateway') await opts.routing?.gatewayConnected(account.id);
     return { kind: account.kind, id: account.id };
   };
 
@@ -97,6 +101,9 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
       denied.inc({ op: 'publish' });
       log.warn({ clientId: client?.id, topic: packet.topic }, 'MQTT publish refused: outside the account topics');
       callback(new Error(`not allowed to publish to ${packet.topic}`));
+    },
+    authorizeForward(client, packet) {
+      return opts.routing === undefined || opts.routing.delivers(client.id, packet.topic) ? packet : null;
     },
     authorizeSubscribe(client, subscription, callback) {
       if (principals.get(client)?.kind === 'service') return callback(null, subscription);

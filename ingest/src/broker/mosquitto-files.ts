@@ -39,7 +39,7 @@ export function aclRules(username: string, role: BrokerRole): string[] {
     case 'gateway':
       return [`topic write pw/v1/gw/${username}/#`];
     case 'feed':
-      return ['topic write pw/v1/prices/+'];
+      return ['topic write pw/v1/prices/+', 'topic write pw/v1/prices/fx/+/+'];
     case 'service':
       return ['topic read pw/v1/#'];
     case 'monitor':

@@ -45,7 +45,7 @@ function countEvents(ctx: IngestContext, events: readonly UplinkEvent[]): void {
 }
 
 /** Makes a logged batch's changes live and queues them, and the pledges they touch, for the next checkpoint. */
-function commitWork(ctx: IngestContext, work: BatchWork, batch: Pick<UplinkBatch, 'gatewayId' | 'seq'>): void {
+function commitWork(ctx: IngestContext, work: BatchWork, batch: Pick<UplinkBatch, 'gatewayId' | 'seq' | 'events'>): void {
   const touched = new Set<string>();
   for (const tag of work.tags.values()) {
     ctx.live.putTag(tag);
@@ -56,6 +56,7 @@ function commitWork(ctx: IngestContext, work: BatchWork, batch: Pick<UplinkBatch
   if (work.readers.size > 0) for (const p of ctx.live.pledgesAtSite(work.gateway.siteId)) touched.add(p.id);
   ctx.checkpointer.add({ gatewayId: batch.gatewayId, seq: batch.seq }, work.tags.values(), work.readers.values());
   ctx.touch(touched);
+  ctx.shareBatch(work, batch.events);
 }
 
 /**

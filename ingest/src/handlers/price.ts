@@ -15,7 +15,9 @@ export async function handlePrice(ctx: IngestContext, commodity: string, payload
   if (!(await ctx.store.putPrice(price.value))) {
     return ctx.reject('stale_price', { commodity, at: price.value.at });
   }
-  // The pledges of this commodity are revalued now (their LTV alerts and statuses commit on their own).
+  // The pledges of this commodity are revalued now (their LTV alerts and statuses commit on their own),
+  // here and on the other shards.
+  ctx.shards.share({ prices: [price.value] }, null);
   await ctx.alerts.onPrices([price.value], []);
   await ctx.writePoints([
     {

@@ -21,6 +21,8 @@ export async function handleStatus(ctx: IngestContext, gatewayId: string, payloa
   if (wasOnline !== gateway.online) {
     ctx.log.info({ gatewayId, online: gateway.online }, gateway.online ? 'gateway online' : 'gateway offline');
     ctx.touch(ctx.live.pledgesAtSite(gateway.siteId).map((p) => p.id));
+    // Other shards' pledges may have tags last seen here: unknown while this gateway is offline.
+    ctx.shards.share({ gateways: [{ id: gatewayId, online: gateway.online }] }, null);
   }
   await ctx.alerts.onStatus(status.value, gateway.siteId);
 }

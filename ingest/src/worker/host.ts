@@ -1,88 +1,170 @@
 /**
- * Runs ingest on a worker thread, so that on the embedded default the broker and the HTTP API keep
- * one core while validation, dedup and state work take the other. The handle mirrors `Ingest`.
+ * Runs ingest on worker threads, one shard of the sites each (see shards.ts), so that on the embedded
+ * default the broker and the HTTP API keep a core while validation, dedup and state work take the
+ * others. The host relays what shards tell each other (news, dispatcher wake-ups); the handle mirrors
+ * `Ingest` for all of them together.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { MAX_INGEST_SHARDS } from '../shards.ts';
+import { shardMqtt } from './sessions.ts';
 import type { FromWorker, IngestWorkerOptions, Metrics, ToWorker } from './protocol.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
+/** A single ingest's PostgreSQL pool; shards share about as many between them. */
+const POOL_SIZE = 10;
 
 export interface IngestWorker {
+  /** Every shard connected to the broker. */
   isConnected(): boolean;
-  /** The worker's metrics, for the process's /metrics. */
+  /** The workers' metrics, merged, for the process's /metrics. */
   metrics(): Promise<Metrics>;
   refreshPledges(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export interface IngestWorkerHostOptions extends IngestWorkerOptions {
+export interface IngestWorkerHostOptions extends Omit<IngestWorkerOptions, 'shard'> {
   logger: Logger;
-  /** Called when the worker dies on its own (not through stop()). */
+  /** Worker threads, each one shard of the sites (default 1). */
+  workers?: number;
+  /** Called when a worker dies on its own (not through stop()). */
   onExit?: (code: number) => void;
 }
 
+/** One worker thread, as the host sees it. */
+interface Shard {
+  post(message: ToWorker): void;
+  ask<T extends FromWorker>(make: (id: number) => ToWorker): Promise<T>;
+  connected: boolean;
+  started: Promise<void>;
+  stop(): Promise<void>;
+}
+
 export async function startIngestWorker(opts: IngestWorkerHostOptions): Promise<IngestWorker> {
-  const { logger, onExit, ...options } = opts;
+  const { logger, onExit, workers = 1, ...options } = opts;
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_INGEST_SHARDS) {
+    throw new RangeError(`ingest workers must be an integer from 1 to ${MAX_INGEST_SHARDS}, not ${workers}`);
+  }
+  let stopping = false;
+  const shards: Shard[] = [];
+  const relay = (from: number, message: Extract<FromWorker, { type: 'share' | 'notify' }>) => {
+    if (message.type === 'notify') return shards[0]?.post({ type: 'notify' });
+    shards.forEach((s, k) => {
+      if (message.to === null ? k !== from : k === message.to) s.post({ type: 'news', news: message.news });
+    });
+  };
+  const died = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    onExit?.(code);
+  };
+  for (let k = 0; k < workers; k++) {
+    const shardOptions: IngestWorkerOptions = {
+      ...options,
+      state: shardState(options.state, workers),
+      mqtt: shardMqtt(options.mqtt, k),
+      shard: { index: k, count: workers },
+    };
+    shards.push(spawn(shardOptions, workers > 1 ? logger.child({ shard: k }) : logger, (m) => relay(k, m), () => stopping, died));
+  }
+  const failure = (await Promise.allSettled(shards.map((s) => s.started))).find((r) => r.status === 'rejected');
+  if (failure !== undefined) {
+    stopping = true;
+    await Promise.all(shards.map((s) => s.stop()));
+    throw failure.reason;
+  }
+
+  return {
+    isConnected: () => shards.every((s) => s.connected),
+    metrics: async () => {
+      const all = await Promise.all(shards.map(async (s) => (await s.ask<Extract<FromWorker, { type: 'metrics' }>>((id) => ({ type: 'metrics', id }))).metrics));
+      return all.length === 1 ? (all[0] as Metrics) : AggregatorRegistry.aggregate(all).getMetricsAsJSON();
+    },
+    refreshPledges: async () => {
+      await Promise.all(shards.map((s) => s.ask((id) => ({ type: 'refreshPledges', id }))));
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all(shards.map((s) => s.stop()));
+    },
+  };
+}
+
+/** Sharded on PostgreSQL, each shard's pool is a share of one ingest's, so the process holds about as many connections. */
+function shardState(state: IngestWorkerOptions['state'], workers: number): IngestWorkerOptions['state'] {
+  if (workers === 1 || state.kind !== 'postgres' || state.poolSize !== undefined) return state;
+  return { ...state, poolSize: Math.max(3, Math.ceil(POOL_SIZE / workers)) };
+}
+
+function spawn(
+  options: IngestWorkerOptions,
+  logger: Logger,
+  relay: (message: Extract<FromWorker, { type: 'share' | 'notify' }>) => void,
+  stopping: () => boolean,
+  died: (code: number) => void,
+): Shard {
   const worker = new Worker(new URL('./boot.js', import.meta.url), {
     workerData: { entry: new URL('./main.ts', import.meta.url).href, options },
   });
   const replies = new Map<number, (message: FromWorker) => void>();
   let nextId = 0;
-  let connected = false;
-  let stopping = false;
-  const send = (message: ToWorker) => worker.postMessage(message);
-  const ask = <T extends FromWorker>(make: (id: number) => ToWorker): Promise<T> =>
-    new Promise((resolve) => {
-      const id = nextId++;
-      replies.set(id, (m) => resolve(m as T));
-      send(make(id));
-    });
-
-  const started = new Promise<void>((resolve, reject) => {
-    worker.on('message', (message: FromWorker) => {
-      switch (message.type) {
-        case 'started':
-          return resolve();
-        case 'failed':
-          return reject(new Error(`ingest failed to start: ${message.error}`));
-        case 'connected':
-          connected = message.value;
-          return;
-        case 'metrics':
-        case 'refreshed':
-          replies.get(message.id)?.(message);
-          replies.delete(message.id);
-          return;
-        case 'stopped':
-          return;
-      }
-    });
-    worker.once('error', (err) => {
-      logger.fatal({ err }, 'ingest worker crashed');
-      reject(err);
-    });
-    worker.once('exit', (code) => {
-      connected = false;
-      if (!stopping) {
-        logger.fatal({ code }, 'ingest worker exited unexpectedly');
-        reject(new Error(`ingest worker exited with code ${code}`));
-        onExit?.(code);
-      }
-    });
-  });
-  await started;
-
-  return {
-    isConnected: () => connected,
-    metrics: async () => (await ask<Extract<FromWorker, { type: 'metrics' }>>((id) => ({ type: 'metrics', id }))).metrics,
-    refreshPledges: async () => {
-      await ask((id) => ({ type: 'refreshPledges', id }));
-    },
+  let alive = true;
+  /** A worker that reported it could not start exits after that, as expected. */
+  let failed = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const post = (message: ToWorker) => {
+    if (alive) worker.postMessage(message);
+  };
+  const shard: Shard = {
+    post,
+    ask: <T extends FromWorker>(make: (id: number) => ToWorker): Promise<T> =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        replies.set(id, (m) => resolve(m as T));
+        post(make(id));
+      }),
+    connected: false,
+    started: new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'started':
+            return resolve();
+          case 'failed':
+            failed = true;
+            return reject(new Error(`ingest failed to start: ${message.error}`));
+          case 'connected':
+            shard.connected = message.value;
+            return;
+          case 'metrics':
+          case 'refreshed':
+            replies.get(message.id)?.(message);
+            replies.delete(message.id);
+            return;
+          case 'share':
+          case 'notify':
+            return relay(message);
+          case 'stopped':
+            return;
+        }
+      });
+      worker.once('error', (err) => {
+        logger.fatal({ err }, 'ingest worker crashed');
+        reject(err);
+      });
+      worker.once('exit', (code) => {
+        alive = false;
+        shard.connected = false;
+        if (!stopping() && !failed) {
+          logger.fatal({ code }, 'ingest worker exited unexpectedly');
+          reject(new Error(`ingest worker exited with code ${code}`));
+          died(code);
+        }
+      });
+    }),
     async stop() {
-      stopping = true;
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      send({ type: 'stop' });
+      if (!alive) return;
+      post({ type: 'stop' });
       // stop() drains the message in hand and checkpoints; a worker still alive long after is stuck.
       const timer = setTimeout(() => {
         logger.error('ingest worker did not stop in time; terminating it');
@@ -92,4 +174,5 @@ export async function startIngestWorker(opts: IngestWorkerHostOptions): Promise<
       clearTimeout(timer);
     },
   };
+  return shard;
 }

@@ -1,4 +1,7 @@
-/** Ingest's worker thread: its own stores, MQTT connection and metrics; driven by the host over messages. */
+/**
+ * One of ingest's worker threads: its own stores, MQTT connection and metrics, one shard of the sites
+ * (see shards.ts); driven by the host over messages, through which it also talks to the other shards.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSeriesStore, openStateStore, openWebhookStore, type StateStore } from '@pledgewatch/store';
 import { AddressGuard, Dispatcher } from '@pledgewatch/webhooks';
@@ -13,12 +16,13 @@ const port = parentPort;
 if (port === null) throw new Error('ingest worker must run in a worker thread');
 const send = (message: FromWorker) => port.postMessage(message);
 const { options } = workerData as { options: IngestWorkerOptions };
+const shard = options.shard ?? { index: 0, count: 1 };
 
-const logger = pino({ level: options.logLevel, base: { app: 'pledgewatch', thread: 'ingest' } });
+const logger = pino({ level: options.logLevel, base: { app: 'pledgewatch', thread: shard.count > 1 ? `ingest-${shard.index}` : 'ingest' } });
 const registry = new Registry();
 const store = await openStateStore(options.state);
 const series = openSeriesStore(options.series, { log: logger.child({ component: 'series' }), metrics: seriesMetrics(registry) });
-const webhookStore = options.webhooks === undefined ? null : await openWebhookStore(options.state);
+const webhookStore = options.webhooks === undefined || shard.index > 0 ? null : await openWebhookStore(options.state);
 const dispatcher =
   webhookStore === null || options.webhooks === undefined
     ? null
@@ -33,8 +37,10 @@ const dispatcher =
         ...(options.webhooks.pollMs === undefined ? {} : { pollMs: options.webhooks.pollMs }),
         ...(options.webhooks.concurrencyPerEndpoint === undefined ? {} : { concurrencyPerEndpoint: options.webhooks.concurrencyPerEndpoint }),
       });
+// Shard 0 wakes its own dispatcher; the others wake it through the host.
+const wake = dispatcher !== null ? () => dispatcher.notify() : options.webhooks !== undefined ? () => send({ type: 'notify' }) : null;
 const ingest = createIngest({
-  store: dispatcher === null ? store : notifyOnEvents(store, () => dispatcher.notify()),
+  store: wake === null ? store : notifyOnEvents(store, wake),
   series,
   logger,
   registry,
@@ -42,6 +48,7 @@ const ingest = createIngest({
   ...(options.checkpointMs === undefined ? {} : { checkpointMs: options.checkpointMs }),
   ...(options.pledgeRefreshMs === undefined ? {} : { pledgeRefreshMs: options.pledgeRefreshMs }),
   ...(options.rules === undefined ? {} : { rules: options.rules }),
+  shard: { ...shard, share: (news, to) => send({ type: 'share', to, news }) },
 });
 
 let connected = false;
@@ -56,6 +63,12 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'refreshPledges':
       void ingest.refreshPledges().then(() => send({ type: 'refreshed', id: message.id }));
+      break;
+    case 'news':
+      void ingest.receive(message.news);
+      break;
+    case 'notify':
+      dispatcher?.notify();
       break;
     case 'stop':
       clearInterval(watch);

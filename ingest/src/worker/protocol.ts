@@ -2,6 +2,7 @@
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { SeriesStoreSpec, StateStoreSpec } from '@pledgewatch/store';
 import type { RuleSettingsT } from '../rules/config.ts';
+import type { ShardNews } from '../shards.ts';
 
 /** Everything the worker needs, as plain data (it crosses a thread boundary). */
 export interface IngestWorkerOptions {
@@ -13,13 +14,25 @@ export interface IngestWorkerOptions {
   pledgeRefreshMs?: number;
   /** Alert rule settings, in seconds (see rules/config.ts). */
   rules?: RuleSettingsT;
-  /** Deliver the event outbox to webhook endpoints from this thread (where the events are made). */
+  /**
+   * Deliver the event outbox to webhook endpoints (where the events are made): from shard 0's thread,
+   * which the other shards wake through the host when they commit events.
+   */
   webhooks?: { allow: string[]; pollMs?: number; concurrencyPerEndpoint?: number };
+  /** This thread's shard (see shards.ts); the host sets it. */
+  shard?: { index: number; count: number };
 }
 
 export type Metrics = MetricObjectWithValues<MetricValue<string>>[];
 
-export type ToWorker = { type: 'metrics'; id: number } | { type: 'refreshPledges'; id: number } | { type: 'stop' };
+export type ToWorker =
+  | { type: 'metrics'; id: number }
+  | { type: 'refreshPledges'; id: number }
+  | { type: 'stop' }
+  /** From another shard, relayed. */
+  | { type: 'news'; news: ShardNews }
+  /** Events were committed on another shard: deliver them now rather than at the next poll. */
+  | { type: 'notify' };
 
 export type FromWorker =
   | { type: 'started' }
@@ -27,4 +40,8 @@ export type FromWorker =
   | { type: 'connected'; value: boolean }
   | { type: 'metrics'; id: number; metrics: Metrics }
   | { type: 'refreshed'; id: number }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  /** For shard `to`, or every other shard (null). */
+  | { type: 'share'; to: number | null; news: ShardNews }
+  /** For shard 0's dispatcher. */
+  | { type: 'notify' };

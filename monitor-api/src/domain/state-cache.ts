@@ -1,14 +1,16 @@
 /**
  * What the hot routes read, kept in memory while the store's change counters say it is unchanged
- * (ChangeVersions in store/src/state.ts). `refresh()` reads the counters — one small query — at the start
- * of every request; every entry remembers the counters of the kinds it rests on as they read before it
- * was loaded, and is loaded again once one of them moved. Counters move in the writing transaction,
- * whichever process writes, so an answer is never older than the start of its request: no TTL, no
- * staleness bound beyond that, and several API processes on one PostgreSQL stay consistent.
+ * (ChangeVersions in store/src/state.ts). `refresh()` reads the counters — one small query, shared by
+ * the requests that start in one event-loop turn — at the start of every request; every entry remembers
+ * the counters of the kinds it rests on as they read before it was loaded, and is loaded again once one
+ * of them moved. Counters move in the writing transaction, whichever process writes, so an answer is
+ * never older than the start of its request: no TTL, and several API processes on one PostgreSQL stay
+ * consistent.
  *
- * Valuations themselves are not cached: they depend on the time (price age), and computing one from
- * its cached parts costs microseconds. The parts are: quantities per pledge (tags, readers, releases),
- * the price and FX factor per commodity and loan currency, the last published status per pledge.
+ * The parts cached are: API keys, pledges, quantities per pledge (tags, readers, releases), the price
+ * and FX factor per commodity and loan currency, the last published status per pledge, reader health.
+ * A valuation depends on the time too (price age): the last one of each pledge is reused, with a new
+ * `at`, only while its parts are the same objects and its price is as stale or fresh as it was.
  */
 import { isoTime, priceStaleAfter, type Pledge, type Quantities, type ReaderIsUp, type Valuation, type ValuationStatus } from '@pledgewatch/common';
 import { CHANGE_KINDS, type ApiKeyRecord, type ChangeKind, type ChangeVersions, type StateStore } from '@pledgewatch/store';
@@ -50,9 +52,13 @@ interface Valued {
 export class StateCache {
   private latest: ChangeVersions | null = null;
   private reading: Promise<void> | null = null;
+  private readsStarted = 0;
+  private readApplied = 0;
+  private readonly slots: Versioned<unknown>[] = [];
   /** The last valuation of each pledge with what it was made of (compared by identity: cached parts are shared). */
   private readonly valued = new Map<string, Valued>();
   private readonly maxEntries: number;
+  private lastIso = { ms: Number.NaN, iso: '' };
   private readonly keys: Versioned<ApiKeyRecord | null>;
   private readonly pledges: Versioned<Pledge | null>;
   private readonly readers: Versioned<ReaderIsUp>;
@@ -66,10 +72,9 @@ export class StateCache {
   ) {
     const max = opts.maxEntries ?? 200_000;
     this.maxEntries = max;
-    const slots: Versioned<unknown>[] = [];
     const slot = <T>(name: string, kinds: readonly ChangeKind[], keepNull: boolean) => {
       const made = new Versioned<T>(name, kinds, max, keepNull);
-      slots.push(made as Versioned<unknown>);
+      this.slots.push(made);
       return made;
     };
     // Misses of keys and pledges are not kept: probing with made-up ids would only push good entries out.
@@ -79,7 +84,7 @@ export class StateCache {
     this.markets = slot('market', ['prices', 'fx'], true);
     this.statuses = slot('status', ['statuses'], true);
     this.quantities = slot('quantities', ['tags', 'readers', 'releases', 'pledges'], true);
-    if (opts.registry !== undefined) lookupCounter(opts.registry, slots);
+    if (opts.registry !== undefined) lookupCounter(opts.registry, this.slots);
   }
 
   /**
@@ -98,10 +103,19 @@ export class StateCache {
   }
 
   private async read(): Promise<void> {
+    const seq = ++this.readsStarted;
     const read = await this.store.changeVersions();
-    // Reads may complete out of order (a pool of connections): a counter never goes back, keep the newest.
+    // Reads may complete out of order (a pool of connections). One that started later is fresh enough
+    // for the requests waiting on an earlier one, not the other way round.
+    if (seq < this.readApplied) return;
+    this.readApplied = seq;
     const latest = this.latest;
-    this.latest = latest === null ? read : (Object.fromEntries(CHANGE_KINDS.map((k) => [k, Math.max(latest[k], read[k])])) as ChangeVersions);
+    if (latest !== null && CHANGE_KINDS.some((k) => read[k] < latest[k])) {
+      // Counters only grow: going back means another database (restored, failed over). Trust nothing kept.
+      for (const slot of this.slots) slot.clear();
+      this.valued.clear();
+    }
+    if (latest === null || CHANGE_KINDS.some((k) => read[k] !== latest[k])) this.latest = read;
   }
 
   apiKey(hash: string): Promise<ApiKeyRecord | null> {
@@ -150,9 +164,9 @@ export class StateCache {
       memo.previousStatus === previousStatus &&
       memo.maxPriceAgeMs === maxPriceAgeMs &&
       // The one way time changes a valuation besides `at`: its price turning stale.
-      (memo.staleAfter === null || memo.staleAfter < memo.at === memo.staleAfter < now)
+      (memo.staleAfter === null || (memo.staleAfter < memo.at) === (memo.staleAfter < now))
     ) {
-      return { ...memo.valuation, at: isoTime(now) };
+      return { ...memo.valuation, at: this.isoTime(now) };
     }
     const valuation = valueParts(pledge, { quantities, ...market, previousStatus }, now, opts);
     const staleAfter = market.price === null ? null : priceStaleAfter(market.price, maxPriceAgeMs);
@@ -161,14 +175,21 @@ export class StateCache {
     return valuation;
   }
 
+  /** isoTime, remembered for the last millisecond asked: at thousands of answers a second, many share one. */
+  private isoTime(ms: number): string {
+    if (ms !== this.lastIso.ms) this.lastIso = { ms, iso: isoTime(ms) };
+    return this.lastIso.iso;
+  }
+
   /** Runs `use` with the counters as last read (reading them first if never read), as a promise. */
   private withVersions<T>(use: (versions: ChangeVersions) => T | Promise<T>): Promise<T> {
     const latest = this.latest;
     if (latest === null) return this.refresh().then(() => use(this.latest as ChangeVersions));
     try {
-      return Promise.resolve(use(latest));
+      const result = use(latest);
+      return result instanceof Promise ? result : Promise.resolve(result);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 }
@@ -198,7 +219,8 @@ function lookupCounter(registry: Registry, slots: readonly Versioned<unknown>[])
 
 /**
  * Values by key, each good while the counters of `kinds` read as they did before it was loaded. The
- * stamp is their sum: counters only grow, so the sum moves exactly when one of them does.
+ * stamp is their sum: counters only grow, so the sum moves exactly when one of them does (and when
+ * they go back, the cache is cleared: see StateCache.read).
  */
 class Versioned<T> {
   private readonly entries = new Map<string, { stamp: number; promise: Promise<T>; settled: boolean; value: T | undefined }>();
@@ -211,6 +233,10 @@ class Versioned<T> {
     private readonly max: number,
     private readonly keepNull: boolean,
   ) {}
+
+  clear(): void {
+    this.entries.clear();
+  }
 
   /** The value, at once when loaded already, else the promise of its load (shared by concurrent callers). */
   get(key: string, versions: ChangeVersions, load: () => Promise<T>): T | Promise<T> {

@@ -6,6 +6,7 @@
  */
 import { AUDIT_GENESIS } from '@pledgewatch/common';
 import { PG_CHANGE_MIGRATIONS } from './state-changes.ts';
+import { PG_INGEST_MIGRATIONS } from './state-ingest.ts';
 
 export const PG_STATE_MIGRATIONS: readonly string[] = [
   `
@@ -243,4 +244,5 @@ export const PG_STATE_COMPONENTS: readonly { component: string; migrations: read
   { component: 'valuation', migrations: PG_VALUATION_MIGRATIONS },
   { component: 'audit', migrations: PG_AUDIT_MIGRATIONS },
   { component: 'changes', migrations: PG_CHANGE_MIGRATIONS },
+  { component: 'ingest', migrations: PG_INGEST_MIGRATIONS },
 ];

@@ -10,6 +10,7 @@ import { PG_STATE_COMPONENTS } from './migrations.ts';
 import { alertOps } from './state-alerts.ts';
 import { changeOps } from './state-changes.ts';
 import { identityOps } from './state-identities.ts';
+import { ingestOps } from './state-ingest.ts';
 import { liveOps } from './state-live.ts';
 import { pledgeOps } from './state-pledges.ts';
 import { releaseOps } from './state-releases.ts';
@@ -52,5 +53,6 @@ export async function openPgState(opts: PgStateOptions): Promise<StateStore> {
     ...valuationOps(pool),
     ...auditReads(pool),
     ...changeOps(pool),
+    ...ingestOps(pool),
   };
 }

@@ -26,7 +26,7 @@ export function openDatabase(path: string, component: MigrationComponent): Db {
 }
 
 /** Applies the migrations `db` lacks, all in one transaction so a failure leaves the old schema. */
-export function migrate(db: Db, component: MigrationComponent | 'valuation' | 'audit' | 'changes', migrations: readonly string[]): void {
+export function migrate(db: Db, component: MigrationComponent | 'valuation' | 'audit' | 'changes' | 'ingest', migrations: readonly string[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     component  TEXT NOT NULL,
     version    INTEGER NOT NULL,

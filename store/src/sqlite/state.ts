@@ -8,6 +8,7 @@ import { AUDIT_MIGRATIONS, VALUATION_MIGRATIONS } from './migrations.ts';
 import { alertOps } from './state-alerts.ts';
 import { CHANGE_MIGRATIONS, changeOps } from './state-changes.ts';
 import { identityOps } from './state-identities.ts';
+import { INGEST_MIGRATIONS, ingestOps } from './state-ingest.ts';
 import { liveOps } from './state-live.ts';
 import { pledgeOps } from './state-pledges.ts';
 import { releaseOps } from './state-releases.ts';
@@ -26,6 +27,7 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
     migrate(db, 'valuation', VALUATION_MIGRATIONS);
     migrate(db, 'audit', AUDIT_MIGRATIONS);
     migrate(db, 'changes', CHANGE_MIGRATIONS);
+    migrate(db, 'ingest', INGEST_MIGRATIONS);
   } catch (err) {
     db.close();
     throw err;
@@ -56,5 +58,6 @@ export function openSqliteState(opts: SqliteStateOptions): StateStore {
     ...valuationOps(db, audit),
     ...auditReads(db),
     ...changeOps(db),
+    ...ingestOps(db),
   };
 }
