@@ -44,12 +44,38 @@ const refuse = (why: Refusal, reason: string): null => {
  */
 export class NameCache {
   private readonly names = new Map<string, string | null>();
+  /** Tag keys as `,key=`, escaped; null when the key may not be a tag (see isEpcKey) or is broken. */
+  private readonly tagKeys = new Map<string, string | null>();
+  /**
+   * Tag values, escaped: low-cardinality ids by design (the schema's point), so a lookup replaces the
+   * scan for characters to escape. Bounded; past the bound values are escaped each time.
+   */
+  private readonly values = new Map<string, string | null>();
 
   get(name: string, chars: RegExp): string | null {
     let e = this.names.get(name);
     if (e === undefined) {
       e = escaped(name, chars);
       if (this.names.size < 1_000) this.names.set(name, e);
+    }
+    return e;
+  }
+
+  tagKey(key: string): string | null {
+    let e = this.tagKeys.get(key);
+    if (e === undefined) {
+      const k = isEpcKey(key) ? null : escaped(key, TAG_CHARS);
+      e = k === null ? null : ',' + k + '=';
+      if (this.tagKeys.size < 1_000) this.tagKeys.set(key, e);
+    }
+    return e;
+  }
+
+  tagValue(value: string): string | null {
+    let e = this.values.get(value);
+    if (e === undefined) {
+      e = escaped(value, TAG_CHARS);
+      if (this.values.size < 100_000) this.values.set(value, e);
     }
     return e;
   }
@@ -65,11 +91,11 @@ export function toLine(p: SeriesPoint, why: Refusal, names: NameCache = new Name
     const value = p.tags[key];
     // Line protocol has no empty tag values; InfluxDB treats a missing tag as the empty string anyway.
     if (value === undefined || value === '') continue;
-    if (isEpcKey(key)) return refuse(why, `tag "${key}" would make one series per item`);
-    const k = names.get(key, TAG_CHARS);
-    const v = escaped(value, TAG_CHARS);
-    if (k === null || v === null) return refuse(why, `tag "${key}" holds a line break`);
-    line += ',' + k + '=' + v;
+    const k = names.tagKey(key);
+    if (k === null) return refuse(why, isEpcKey(key) ? `tag "${key}" would make one series per item` : `tag "${key}" holds a line break`);
+    const v = names.tagValue(value);
+    if (v === null) return refuse(why, `tag "${key}" holds a line break`);
+    line += k + v;
   }
   let sep = ' ';
   for (const key in p.fields) {
