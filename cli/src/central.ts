@@ -174,7 +174,7 @@ async function startIngest(
     url: mqttUrl,
     clientId,
     ...(broker === undefined ? {} : service),
-    topics: [topics.allEvents, topics.allStatus, topics.allPrices],
+    topics: topics.ingest,
   };
   // Each worker is a shard of the sites with a broker session of its own: a new count moves sites
   // between sessions (see reconcileShardSessions).

@@ -228,11 +228,11 @@ function resolveRoles(values: Record<string, string | number>): string[] {
 }
 
 /**
- * `ingestWorkers: auto`. On the embedded broker with two cores or more, 2: measured here (npm run bench
- * -- ingest, 2 cores), two shards over several sites take ingest from ~1 to ~1.5 cores, the broker and
- * the API keeping what is left; more threads than cores only contend. On an external broker, 1: every
- * further shard logs in with an account of its own (`<user>-s1`, …; see Production backends), which
- * the operator creates first, so more than one is a deliberate choice there.
+ * `ingestWorkers: auto`. On the embedded broker with two cores or more, 2: with one worker the second
+ * core is mostly idle (the broker's thread is not busy), and two shards over several sites did 33–59 %
+ * more events/s on two cores while that core was free (README, Benchmarks); more threads than cores
+ * only contend. On an external broker, 1: every further shard logs in with an account of its own
+ * (`<user>-s1`, …; README, Production backends) that the operator creates first.
  */
 export function autoIngestWorkers(externalBroker: boolean, cores: number): number {
   return !externalBroker && cores >= 2 ? 2 : 1;

@@ -27,3 +27,19 @@ export function fxFactor(from: string, to: string, direct: FxRate | null, invers
   if (use === null) return null;
   return use === direct ? use.rate : 1 / use.rate;
 }
+
+/** How far ahead of this clock a rate's time may lie (feeds' clocks drift) before it is refused. */
+export const FX_MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * What is wrong with a rate that passed FxRateMessage, from the API or the feed alike: a pair of one
+ * currency, a time that is not one, a time in the future. Empty when it may be recorded.
+ */
+export function fxRateProblems(rate: FxRate, now: number): { path: string; reason: string }[] {
+  const at = Date.parse(rate.at);
+  return [
+    ...(rate.base === rate.quote ? [{ path: '/quote', reason: 'same as base' }] : []),
+    ...(Number.isNaN(at) ? [{ path: '/at', reason: 'not a valid time' }] : []),
+    ...(at > now + FX_MAX_FUTURE_SKEW_MS ? [{ path: '/at', reason: 'lies in the future' }] : []),
+  ];
+}

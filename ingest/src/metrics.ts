@@ -11,6 +11,9 @@ export type RejectReason =
   | 'gateway_mismatch'
   | 'commodity_mismatch'
   | 'stale_price'
+  | 'invalid_fx'
+  | 'pair_mismatch'
+  | 'stale_fx'
   | 'internal_error';
 
 export interface IngestMetrics {

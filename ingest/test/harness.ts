@@ -40,7 +40,7 @@ export async function startHarness(opts: { checkpointMs?: number } = {}): Promis
       url: broker.url,
       clientId: 'pw-ingest',
       ...service,
-      topics: [topics.allEvents, topics.allStatus, topics.allPrices],
+      topics: topics.ingest,
       logger,
     }),
   });

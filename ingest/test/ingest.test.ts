@@ -115,4 +115,22 @@ describe('ingest over the embedded broker', () => {
     expect((await h.store.getPrice('copper-cathode'))?.price).toBe(9000);
     expect(await h.counter('pw_ingest_rejected_total', { reason: 'stale_price' })).toBe(1);
   });
+
+  it('takes FX rates from the price topic family, newest wins, and refuses what does not fit', async () => {
+    await h.store.createMqttAccount({ id: 'feed-1', kind: 'feed', siteId: null, passwordHash: await hashPassword('pw-feed'), createdAt: new Date().toISOString() });
+    const feed = await h.connect('feed-1', 'pw-feed');
+    const rate = { base: 'EUR', quote: 'USD', rate: 1.08, at: '2026-11-28T10:00:00.000Z', source: 'ecb' };
+    const publish = (body: unknown, topic = topics.fx('EUR', 'USD')) => feed.publishAsync(topic, JSON.stringify(body), { qos: 1 });
+    await publish(rate);
+    await publish({ ...rate, rate: 2, at: '2026-11-28T09:00:00.000Z' }); // older
+    await publish({ ...rate, rate: 0 }); // not a rate
+    await publish({ ...rate, base: 'GBP' }); // another pair than the topic's
+    await publish({ ...rate, at: '2099-01-01T00:00:00.000Z' }); // from the future
+    await waitFor('refusals counted', async () => (await h.counter('pw_ingest_rejected_total', { reason: 'invalid_fx' })) === 2);
+    expect(await h.counter('pw_ingest_rejected_total', { reason: 'pair_mismatch' })).toBe(1);
+    expect(await h.counter('pw_ingest_rejected_total', { reason: 'stale_fx' })).toBe(1);
+    expect(await h.store.getFxRate('EUR', 'USD')).toEqual(rate);
+    const at = Date.parse(rate.at);
+    expect(await h.series.query({ measurement: 'fx', field: 'rate', tags: { base: 'EUR', quote: 'USD' }, from: at, to: at + 1, stepMs: 1 })).toEqual([{ time: at, value: 1.08 }]);
+  });
 });

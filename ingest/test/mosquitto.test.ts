@@ -59,7 +59,7 @@ describe.skipIf(!mosquittoBin.ok)(suiteTitle('ingest behind a real Mosquitto', m
         clientId: 'pw-ingest',
         username: 'pw-ingest',
         password: passwords.get('pw-ingest') ?? '',
-        topics: [topics.allEvents, topics.allStatus, topics.allPrices],
+        topics: topics.ingest,
         logger,
       }),
     });
@@ -212,7 +212,7 @@ describe.skipIf(!mosquittoBin.ok)(suiteTitle('ingest behind a real Mosquitto', m
     await account('gw-far', 'gateway', 'site-far');
     const url = new URL(broker.url);
     [url.username, url.password] = ['pw-ingest', password];
-    const base = { url: url.href, clientId: 'pw-ingest', topics: [topics.allEvents, topics.allStatus, topics.allPrices] };
+    const base = { url: url.href, clientId: 'pw-ingest', topics: topics.ingest };
     const shards: Ingest[] = [];
     let registries: Registry[] = [];
     const startShards = async () => {

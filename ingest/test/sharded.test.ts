@@ -34,7 +34,7 @@ function start(workers: number): Promise<IngestWorker> {
   return startIngestWorker({
     state: { kind: 'sqlite', path: dir.file('state.db') },
     series: { kind: 'sqlite', path: dir.file('series.db') },
-    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents, topics.allStatus, topics.allPrices] },
+    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: topics.ingest },
     logLevel: process.env.PW_TEST_LOG ?? 'silent',
     workers,
     checkpointMs: 50,

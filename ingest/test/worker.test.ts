@@ -18,7 +18,7 @@ it('runs ingest on a worker thread with its own store connections, and stops it 
   const ingest = await startIngestWorker({
     state: { kind: 'sqlite', path: dir.file('state.db') },
     series: { kind: 'sqlite', path: dir.file('series.db') },
-    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents, topics.allStatus, topics.allPrices] },
+    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: topics.ingest },
     logLevel: 'silent',
     checkpointMs: 50,
     logger,

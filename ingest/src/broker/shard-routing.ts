@@ -1,10 +1,12 @@
 /**
- * The embedded broker's side of ingest sharded by site (see shards.ts): a gateway's messages go only to
- * the session of the shard serving its site, so the other shards are not even sent them — on a small
- * machine, delivering every 30 kB batch to every shard, for all but one to skip it, costs a good part
- * of a core. The shards still check every message themselves (an external broker sends them all), so
+ * The embedded broker's side of ingest sharded by site (see shards.ts): a gateway's messages reach the
+ * other shards' sessions without their payload, which those shards would skip unread anyway — on a
+ * small machine, sending every 30 kB batch to every shard for all but one to skip it costs a good part
+ * of a core. Without the payload rather than not at all: aedes's path for a packet it does not forward
+ * to a persistent session clears a message id in that session's queue and loses another QoS 1 message.
+ * The shards still check every message themselves (an external broker sends them all in full), so
  * whatever this cannot place — a gateway it does not know, a price, an unknown topic — goes to every
- * shard, and they decide as they would without it.
+ * shard in full, and they decide as they would without it.
  *
  * Both sides compute the split with the same function (siteShards) from the same gateway registrations;
  * this side learns a gateway when it logs in, before it can publish.
@@ -17,7 +19,7 @@ import { siteShards } from '../shards.ts';
 export interface IngestRouting {
   /** A gateway logged in: learn its site before it publishes. */
   gatewayConnected(gatewayId: string): Promise<void>;
-  /** Whether the client `clientId` is sent a message on `topic` (false: another shard's). */
+  /** Whether the client `clientId` is sent a message on `topic` with its payload (false: another shard's). */
   delivers(clientId: string, topic: string): boolean;
 }
 

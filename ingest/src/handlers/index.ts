@@ -3,6 +3,7 @@ import { parseTopic } from '@pledgewatch/common';
 import type { InboundMessage } from '../connection.ts';
 import type { IngestContext } from '../context.ts';
 import { handleEvents } from './events.ts';
+import { handleFx } from './fx.ts';
 import { handlePrice } from './price.ts';
 import { handleStatus } from './status.ts';
 
@@ -24,6 +25,10 @@ export async function dispatch(ctx: IngestContext, message: InboundMessage): Pro
       if (!shards.leads) return;
       ctx.metrics.messages.inc({ kind: 'price' });
       return handlePrice(ctx, topic.commodity, message.payload);
+    case 'fx':
+      if (!shards.leads) return;
+      ctx.metrics.messages.inc({ kind: 'fx' });
+      return handleFx(ctx, topic, message.payload);
     default:
       if (!shards.leads) return;
       return ctx.reject('unknown_topic', { topic: message.topic });

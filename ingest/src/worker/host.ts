@@ -107,7 +107,7 @@ function spawn(
   const worker = new Worker(new URL('./boot.js', import.meta.url), {
     workerData: { entry: new URL('./main.ts', import.meta.url).href, options },
   });
-  const replies = new Map<number, (message: FromWorker) => void>();
+  const replies = new Map<number, { resolve: (message: FromWorker) => void; reject: (err: Error) => void }>();
   let nextId = 0;
   let alive = true;
   /** A worker that reported it could not start exits after that, as expected. */
@@ -119,9 +119,11 @@ function spawn(
   const shard: Shard = {
     post,
     ask: <T extends FromWorker>(make: (id: number) => ToWorker): Promise<T> =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        // A worker that is gone answers nothing: say so rather than leave /metrics hanging.
+        if (!alive) return reject(new Error('ingest worker has exited'));
         const id = nextId++;
-        replies.set(id, (m) => resolve(m as T));
+        replies.set(id, { resolve: (m) => resolve(m as T), reject });
         post(make(id));
       }),
     connected: false,
@@ -138,7 +140,7 @@ function spawn(
             return;
           case 'metrics':
           case 'refreshed':
-            replies.get(message.id)?.(message);
+            replies.get(message.id)?.resolve(message);
             replies.delete(message.id);
             return;
           case 'share':
@@ -155,6 +157,8 @@ function spawn(
       worker.once('exit', (code) => {
         alive = false;
         shard.connected = false;
+        for (const r of replies.values()) r.reject(new Error(`ingest worker exited with code ${code}`));
+        replies.clear();
         if (!stopping() && !failed) {
           logger.fatal({ code }, 'ingest worker exited unexpectedly');
           reject(new Error(`ingest worker exited with code ${code}`));

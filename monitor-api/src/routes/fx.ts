@@ -1,12 +1,11 @@
 /** /v1/fx: FX rates, global market data like prices; a valuation in another currency needs one. */
-import { FxRateMessage, isoTime, PwError, type FxRate } from '@pledgewatch/common';
+import { fxRateProblems, FxRateMessage, isoTime, PwError, type FxRate } from '@pledgewatch/common';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { RouteDeps } from '../deps.ts';
 import { problemResponses } from '../http/schemas.ts';
 
 /** As for prices: a feed's clock may run a little ahead, not more. */
-const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 const security = [{ apiKey: [] }];
 const Currency = Type.String({ pattern: '^[A-Z]{3}$' });
 
@@ -29,11 +28,9 @@ export const fxRoutes: FastifyPluginCallbackTypebox<RouteDeps> = (app, { store, 
     },
     async (request, reply) => {
       const body = request.body;
-      if (body.base === body.quote) throw new PwError('VALIDATION', 'base and quote are the same currency', [{ path: '/quote', reason: 'same as base' }]);
-      const at = Date.parse(body.at);
-      if (Number.isNaN(at)) throw new PwError('VALIDATION', 'at is not a valid time', [{ path: '/at', reason: 'not a valid time' }]);
-      if (at > clock.now() + MAX_FUTURE_SKEW_MS) throw new PwError('VALIDATION', 'at lies in the future', [{ path: '/at', reason: 'lies in the future' }]);
-      const rate: FxRate = { ...body, at: isoTime(at) };
+      const problems = fxRateProblems(body, clock.now());
+      if (problems.length > 0) throw new PwError('VALIDATION', problems.map((p) => `${p.path.slice(1)} ${p.reason}`).join('; '), problems);
+      const rate: FxRate = { ...body, at: isoTime(Date.parse(body.at)) };
       if (await store.putFxRate(rate)) {
         request.log.info({ base: rate.base, quote: rate.quote, rate: rate.rate, at: rate.at }, 'fx rate recorded');
         return reply.code(201).send(rate);
