@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { tempDir, type TempDir } from '@pledgewatch/common/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeSpecs } from '../src/central.ts';
-import { centralRoles, ConfigError, loadCentralConfig, signingKeyPath } from '../src/config.ts';
+import { centralRoles, loadCentralConfig, signingKeyPath } from '../src/config.ts';
+import { configProblems } from './fixtures.ts';
 
 let dir: TempDir;
 beforeEach(() => {
@@ -12,15 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => dir.remove());
 
-const problems = (env: NodeJS.ProcessEnv): string[] => {
-  try {
-    loadCentralConfig({ env });
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-};
+const problems = (env: NodeJS.ProcessEnv): string[] => configProblems(() => loadCentralConfig({ env }));
 
 describe('production backend configuration', () => {
   it('takes PW_INFLUX_URL and keeps SQLite for state', () => {

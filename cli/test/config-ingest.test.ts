@@ -4,17 +4,10 @@ import { availableParallelism } from 'node:os';
 import { MAX_INGEST_SHARDS } from '@pledgewatch/ingest';
 import { tempDir } from '@pledgewatch/common/testing';
 import { describe, expect, it } from 'vitest';
-import { autoIngestWorkers, ConfigError, loadCentralConfig, MAX_INGEST_WORKERS } from '../src/config.ts';
+import { autoIngestWorkers, loadCentralConfig, MAX_INGEST_WORKERS } from '../src/config.ts';
+import { configProblems } from './fixtures.ts';
 
-const problems = (load: () => unknown): string[] => {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
+const problems = configProblems;
 
 describe('ingestWorkers', () => {
   it('is auto by default: 2 on the embedded broker with two cores or more, else 1', () => {

@@ -2,17 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import { tempDir } from '@pledgewatch/common/testing';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadCentralConfig, maxPriceAgesByCommodityS } from '../src/config.ts';
+import { loadCentralConfig, maxPriceAgesByCommodityS } from '../src/config.ts';
+import { configProblems } from './fixtures.ts';
 
-const problems = (load: () => unknown): string[] => {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-};
+const problems = configProblems;
 
 describe('maxPriceAgeByCommodity', () => {
   it('is empty by default, and read from the environment, a flag or a JSON object in the config file', () => {

@@ -1,5 +1,6 @@
 /** A copper pledge as a lender registers it; tests override what they check. */
 import type { PledgeRegistrationBody } from '@pledgewatch/common';
+import { ConfigError } from '../src/config.ts';
 
 export function copperPledge(over: Partial<PledgeRegistrationBody> & Pick<PledgeRegistrationBody, 'id' | 'siteId'>): PledgeRegistrationBody {
   return {
@@ -13,4 +14,15 @@ export function copperPledge(over: Partial<PledgeRegistrationBody> & Pick<Pledge
     limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 },
     ...over,
   };
+}
+
+/** The problems a configuration load reports (none: []); any other error is a test failure. */
+export function configProblems(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
 }
