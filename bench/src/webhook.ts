@@ -15,6 +15,7 @@ import { createApiKey, createMqttAccount } from '@pledgewatch/cli/provision';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { measureIngest } from './ingest.ts';
+import { startGatewayLoad } from './gateway-load.ts';
 import { report } from './report.ts';
 
 const SAMPLES = Number(process.env.PW_BENCH_WEBHOOK_SAMPLES ?? 100);
@@ -82,28 +83,13 @@ export async function benchWebhook(): Promise<void> {
   };
   const idle = await measure(0);
 
-  // Load: tag batches from another site's gateway at LOAD_EVENTS_PER_S, QoS 0 in a paced loop.
-  const loader = await mqtt.connectAsync(central.mqttUrl, { username: 'gw-load', password: loadPassword, clientId: 'bench-gw-load' });
-  let loading = true;
-  let loadSeq = 0;
-  const perBatch = 250;
-  const load = (async () => {
-    const interval = (1000 * perBatch) / LOAD_EVENTS_PER_S;
-    let next = performance.now();
-    while (loading) {
-      const at = isoTime(Date.now());
-      const events = Array.from({ length: perBatch }, (_, i) => ({
-        type: 'tag.arrived', at, epc: `3034257BF7194E41${((loadSeq * perBatch + i) % 10_000).toString(16).padStart(8, '0')}`, zone: `L${i % 4}`, readerId: 'r1',
-      }));
-      loader.publish(topics.events('gw-load'), JSON.stringify({ v: 1, gatewayId: 'gw-load', seq: ++loadSeq, sentAt: at, events }), { qos: 0 });
-      next += interval;
-      await sleep(Math.max(0, next - performance.now()));
-    }
-  })();
+  // Load: tag batches from another site's gateway at LOAD_EVENTS_PER_S, QoS 0, paced, from a worker thread
+  // (see gateway-load.ts: a gateway is not on the central side's event loop).
+  const load = startGatewayLoad({ url: central.mqttUrl, gatewayId: 'gw-load', password: loadPassword, eventsPerS: LOAD_EVENTS_PER_S, perBatch: 250 });
+  await load.started;
   await sleep(1000);
   const loaded = await measure(SAMPLES);
-  loading = false;
-  await load;
+  await load.stop();
 
   for (const [name, l] of [['idle', idle], ['load', loaded]] as const) {
     report({ bench: 'webhook', metric: `latency_p50_ms_${name}`, value: percentile(l, 0.5), unit: 'ms' });
@@ -113,7 +99,6 @@ export async function benchWebhook(): Promise<void> {
   report({ bench: 'webhook', metric: 'load_events_per_s', value: LOAD_EVENTS_PER_S, unit: '1/s' });
 
   await gw.endAsync();
-  await loader.endAsync();
   await central.stop();
   receiver.closeAllConnections();
   await new Promise((r) => receiver.close(r));
