@@ -109,7 +109,18 @@ export function toLine(p: SeriesPoint, why: Refusal, names: NameCache = new Name
     sep = ',';
   }
   if (sep === ' ') return refuse(why, 'no finite field value');
-  return line + ' ' + String(Math.round(p.time));
+  return line + ' ' + msText(Math.round(p.time));
+}
+
+/**
+ * A whole number of ms as text. Epoch milliseconds (13 digits) are beyond V8's small integers, and
+ * converting such a number costs about three times converting its two small halves: that was a sixth
+ * of a point's serialisation.
+ */
+export function msText(t: number): string {
+  if (!(t >= 1e6 && t < 1e15)) return String(t);
+  const hi = Math.floor(t / 1e6);
+  return String(hi) + String(t - hi * 1e6 + 1e6).slice(1);
 }
 
 /** Serialises points into chunks of at most `maxPoints` lines; `invalid` hears about each point refused. */
