@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { redactUrl, topics, type SigningKey } from '@pledgewatch/common';
+import { redactUrl, type SigningKey, INGEST_TOPICS } from '@pledgewatch/common';
 import {
   BrokerShardRouting,
   reconcileShardSessions,
@@ -174,7 +174,7 @@ async function startIngest(
     url: mqttUrl,
     clientId,
     ...(broker === undefined ? {} : service),
-    topics: topics.ingest,
+    topics: [...INGEST_TOPICS],
   };
   // Each worker is a shard of the sites with a broker session of its own: a new count moves sites
   // between sessions (see reconcileShardSessions).

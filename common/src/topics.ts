@@ -13,12 +13,13 @@ export const topics = {
   allStatus: 'pw/v1/gw/+/status',
   allPrices: 'pw/v1/prices/+',
   allFx: 'pw/v1/prices/fx/+/+',
-  /** What ingest subscribes to: gateways' events and statuses, prices and FX rates. */
-  ingest: ['pw/v1/gw/+/events', 'pw/v1/gw/+/status', 'pw/v1/prices/+', 'pw/v1/prices/fx/+/+'] as string[],
   sensor: (sensorId: string, kind: SensorKind) => `sensors/${sensorId}/${kind}`,
   tracker: (trackerId: string) => `trackers/${trackerId}/position`,
   camera: (cameraId: string) => `cameras/${cameraId}/events`,
 } as const;
+
+/** What ingest subscribes to: gateways' events and statuses, prices and FX rates. */
+export const INGEST_TOPICS: readonly string[] = [topics.allEvents, topics.allStatus, topics.allPrices, topics.allFx];
 
 export type ParsedTopic =
   | { kind: 'gateway.events'; gatewayId: string }

@@ -1,5 +1,5 @@
 /** A real central broker + ingest on port 0 with real SQLite stores, for ingest's tests. */
-import { topics, type Pledge } from '@pledgewatch/common';
+import { type Pledge, INGEST_TOPICS } from '@pledgewatch/common';
 import { tempDir, type TempDir } from '@pledgewatch/common/testing';
 import { openSqliteSeries, openSqliteState, type SeriesStore, type StateStore } from '@pledgewatch/store';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -40,7 +40,7 @@ export async function startHarness(opts: { checkpointMs?: number } = {}): Promis
       url: broker.url,
       clientId: 'pw-ingest',
       ...service,
-      topics: topics.ingest,
+      topics: [...INGEST_TOPICS],
       logger,
     }),
   });

@@ -4,7 +4,7 @@
  * and ingest's persistent session keeps what gateways publish while it restarts.
  */
 import { randomBytes } from 'node:crypto';
-import { topics } from '@pledgewatch/common';
+import { topics, INGEST_TOPICS } from '@pledgewatch/common';
 import { tempDir, waitFor, type TempDir } from '@pledgewatch/common/testing';
 import { findServer, startMosquitto, suiteTitle } from '@pledgewatch/common/testing-servers';
 import { openSqliteSeries, openSqliteState, type SeriesStore, type StateStore } from '@pledgewatch/store';
@@ -59,7 +59,7 @@ describe.skipIf(!mosquittoBin.ok)(suiteTitle('ingest behind a real Mosquitto', m
         clientId: 'pw-ingest',
         username: 'pw-ingest',
         password: passwords.get('pw-ingest') ?? '',
-        topics: topics.ingest,
+        topics: [...INGEST_TOPICS],
         logger,
       }),
     });
@@ -212,7 +212,7 @@ describe.skipIf(!mosquittoBin.ok)(suiteTitle('ingest behind a real Mosquitto', m
     await account('gw-far', 'gateway', 'site-far');
     const url = new URL(broker.url);
     [url.username, url.password] = ['pw-ingest', password];
-    const base = { url: url.href, clientId: 'pw-ingest', topics: topics.ingest };
+    const base = { url: url.href, clientId: 'pw-ingest', topics: [...INGEST_TOPICS] };
     const shards: Ingest[] = [];
     let registries: Registry[] = [];
     const startShards = async () => {

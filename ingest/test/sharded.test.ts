@@ -2,7 +2,7 @@
  * Ingest sharded by site over two worker threads on one embedded broker, as `pledgewatch start` runs
  * it with ingestWorkers 2: site-a is shard 0's, site-b shard 1's (registered in that order).
  */
-import { pledgeQuantities, topics, type Pledge } from '@pledgewatch/common';
+import { pledgeQuantities, topics, type Pledge, INGEST_TOPICS } from '@pledgewatch/common';
 import { sleep, tempDir, waitFor, type TempDir } from '@pledgewatch/common/testing';
 import { openSqliteState, openSqliteWebhooks, type StateStore, type WebhookStore } from '@pledgewatch/store';
 import { generateSecret } from '@pledgewatch/webhooks';
@@ -34,7 +34,7 @@ function start(workers: number): Promise<IngestWorker> {
   return startIngestWorker({
     state: { kind: 'sqlite', path: dir.file('state.db') },
     series: { kind: 'sqlite', path: dir.file('series.db') },
-    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: topics.ingest },
+    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: [...INGEST_TOPICS] },
     logLevel: process.env.PW_TEST_LOG ?? 'silent',
     workers,
     checkpointMs: 50,

@@ -1,4 +1,4 @@
-import { topics } from '@pledgewatch/common';
+import { topics, INGEST_TOPICS } from '@pledgewatch/common';
 import { tempDir, waitFor } from '@pledgewatch/common/testing';
 import { openSqliteState } from '@pledgewatch/store';
 import mqtt from 'mqtt';
@@ -18,7 +18,7 @@ it('runs ingest on a worker thread with its own store connections, and stops it 
   const ingest = await startIngestWorker({
     state: { kind: 'sqlite', path: dir.file('state.db') },
     series: { kind: 'sqlite', path: dir.file('series.db') },
-    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: topics.ingest },
+    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: [...INGEST_TOPICS] },
     logLevel: 'silent',
     checkpointMs: 50,
     logger,

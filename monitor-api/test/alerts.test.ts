@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addGateway, alertRecord as alert, EPC, itemsOf, registration, startHarness, T0, type Harness } from './harness.ts';
+import { alertRecord as alert, EPC, itemsOf, registration, T0, type Harness, startWithTenants } from './harness.ts';
 
-const SITE = 'wh-shanghai-1';
 const at = (offsetS: number) => new Date(Date.parse(T0) + offsetS * 1000).toISOString();
 
 describe('alerts', () => {
@@ -10,10 +9,7 @@ describe('alerts', () => {
   let other: string;
 
   beforeEach(async () => {
-    h = await startHarness();
-    await addGateway(h.store, 'gw-1', SITE);
-    key = await h.keyFor('bank-a');
-    other = await h.keyFor('bank-b');
+    ({ h, key, other } = await startWithTenants());
     await h.call('POST', '/v1/pledges', { key, body: registration() });
     await h.call('POST', '/v1/pledges', { key, body: registration({ id: 'PL-2', items: [{ epc: EPC(9), quantity: 1 }] }) });
     await h.call('POST', '/v1/pledges', { key: other, body: registration({ id: 'PL-B', items: [{ epc: EPC(20), quantity: 1 }] }) });

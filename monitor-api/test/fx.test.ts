@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addGateway, copperPrice, EPC, registration, seedState, startHarness, T0, type Harness } from './harness.ts';
+import { copperPrice, EPC, registration, seedState, T0, type Harness, startWithTenants } from './harness.ts';
 
 const seen = { gatewayId: 'gw-1', siteId: 'wh-shanghai-1', zone: 'A1', readerId: 'r1', present: true, lastSeenAt: T0, updatedAt: T0 };
 const iso = (offsetMs: number) => new Date(Date.parse(T0) + offsetMs).toISOString();
@@ -10,9 +10,7 @@ describe('fx', () => {
   let key: string;
 
   beforeEach(async () => {
-    h = await startHarness();
-    key = await h.keyFor('bank-a');
-    await addGateway(h.store, 'gw-1', 'wh-shanghai-1');
+    ({ h, key } = await startWithTenants());
     // 10 t present, priced in USD, lent in EUR.
     await h.call('POST', '/v1/pledges', { key, body: registration({ loan: { outstanding: 20_000, currency: 'EUR' } }) });
     await seedState(h.store, [1, 2, 3, 4].map((n) => ({ epc: EPC(n), ...seen })));

@@ -1,6 +1,6 @@
 /** Pledge terms the rules use: bulk quantities, geofences and trackers, rule overrides, releases. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addGateway, copperPrice, EPC, registration, seedState, startHarness, T0, type Harness } from './harness.ts';
+import { copperPrice, EPC, registration, seedState, T0, type Harness, startWithTenants } from './harness.ts';
 
 const SITE = 'wh-shanghai-1';
 
@@ -9,9 +9,7 @@ describe('pledge terms for the rules', () => {
   let key: string;
 
   beforeEach(async () => {
-    h = await startHarness();
-    await addGateway(h.store, 'gw-1', SITE);
-    key = await h.keyFor('bank-a');
+    ({ h, key } = await startWithTenants());
   });
   afterEach(async () => h.close());
 

@@ -1,6 +1,6 @@
 import type { TagState } from '@pledgewatch/common';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addGateway, copperPrice, EPC, itemsOf, registration, seedState, startHarness, T0, type Harness } from './harness.ts';
+import { copperPrice, EPC, itemsOf, registration, seedState, T0, type Harness, startWithTenants } from './harness.ts';
 
 const SITE = 'wh-shanghai-1';
 
@@ -23,9 +23,7 @@ describe('pledges', () => {
   let key: string;
 
   beforeEach(async () => {
-    h = await startHarness();
-    await addGateway(h.store, 'gw-1', SITE);
-    key = await h.keyFor('bank-a');
+    ({ h, key } = await startWithTenants());
   });
   afterEach(async () => h.close());
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addGateway, copperPrice, EPC, registration, seedState, startHarness, T0, type Harness } from './harness.ts';
+import { copperPrice, EPC, registration, seedState, T0, type Harness, startWithTenants } from './harness.ts';
 
 const seen = { gatewayId: 'gw-1', siteId: 'wh-shanghai-1', zone: 'A1', readerId: 'r1', present: true, lastSeenAt: T0, updatedAt: T0 };
 const PATH = '/v1/pledges/PL-2026-0001';
@@ -9,9 +9,7 @@ describe('loan changes and releases', () => {
   let key: string;
 
   beforeEach(async () => {
-    h = await startHarness();
-    key = await h.keyFor('bank-a');
-    await addGateway(h.store, 'gw-1', 'wh-shanghai-1');
+    ({ h, key } = await startWithTenants());
     // 4 × 2.5 t present at 8000 USD/t, haircut 0.15: eligible 68 000 USD against a loan of 20 000.
     expect((await h.call('POST', '/v1/pledges', { key, body: registration() })).status).toBe(201);
     await seedState(h.store, [1, 2, 3, 4].map((n) => ({ epc: EPC(n), ...seen })));
