@@ -13,11 +13,14 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class Backend {
   sent: number[][] = [];
-  mode: 'ok' | 'down' | 'refuse' | 'hold' = 'ok';
+  mode: 'ok' | 'down' | 'refuse' | 'hold' | 'io' = 'ok';
+  /** Called as each request starts. */
+  onSend = () => {};
   private held: (() => void)[] = [];
 
   send = (body: string): Promise<void> => {
     const batch = body.split('\n').map(Number);
+    this.onSend();
     switch (this.mode) {
       case 'down':
         return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
@@ -33,6 +36,14 @@ class Backend {
       case 'ok':
         this.sent.push(batch);
         return Promise.resolve();
+      case 'io':
+        // Answered as a socket would be: in a later turn of the event loop.
+        return new Promise((resolve) =>
+          setImmediate(() => {
+            this.sent.push(batch);
+            resolve();
+          }),
+        );
     }
   };
 
@@ -66,6 +77,23 @@ const chunk = (...points: number[]): Chunk => ({ body: points.join('\n'), points
 const sorted = (sent: number[][]) => sent.flat().sort((a, b) => a - b);
 
 describe('series write buffer', () => {
+  it('lets answers in while a busy producer keeps writing, so a finished request frees its slot at once', async () => {
+    const { backend, writer, metrics } = setup({ batchSize: 3, max: 300, inFlight: 2 });
+    backend.mode = 'io';
+    let written = 0;
+    const writtenAtSend: number[] = [];
+    backend.onSend = () => writtenAtSend.push(written);
+    // A producer that never waits for I/O of its own (as a bulk import would be).
+    for (let i = 0; i < 100; i++) {
+      await writer.write(chunk(i));
+      written++;
+    }
+    await writer.flush();
+    expect(metrics.written_).toBe(100);
+    // Had the writer not yielded, the third request would have waited for the producer to finish (or to meet the bound).
+    expect(writtenAtSend[2]).toBeLessThan(20);
+  });
+
   it('sends full batches at once and a partial one after the flush interval', async () => {
     const { clock, backend, writer, metrics } = setup();
     for (const c of [chunk(1, 2), chunk(3), chunk(4, 5, 6), chunk(7)]) await writer.write(c);

@@ -39,18 +39,29 @@ const refuse = (why: Refusal, reason: string): null => {
 };
 
 /**
- * Escaped names by name (measurements, tag and field keys): a small set fixed by the code that writes
- * points, so each is looked at once per store rather than once per point. Bounded all the same.
+ * One step of a series key: the line up to here, and the steps after it by tag key, then tag value.
+ * Points of one call site carry the same tag keys in the same order, so each step usually has one
+ * next key: it is kept aside (`key`, `byValue`) to be matched by a comparison instead of a lookup.
+ */
+interface SeriesNode {
+  prefix: string;
+  key: string | null;
+  byValue: Map<string, SeriesNode> | null;
+  others: Map<string, Map<string, SeriesNode>> | null;
+}
+
+/**
+ * What a store has serialised before: escaped names (measurements, field keys; a small set fixed by the
+ * code that writes points) and series keys. A series key — the measurement and the escaped tags, the
+ * start of every line of that series — is found by walking a tree by tag key and value, so a point of
+ * a known series costs lookups instead of escaping and concatenating each tag, and its line starts
+ * with one flat string. Series are few by design (the schema's point); both caches are bounded all the
+ * same, and past the bound keys are built each time.
  */
 export class NameCache {
   private readonly names = new Map<string, string | null>();
-  /** Tag keys as `,key=`, escaped; null when the key may not be a tag (see isEpcKey) or is broken. */
-  private readonly tagKeys = new Map<string, string | null>();
-  /**
-   * Tag values, escaped: low-cardinality ids by design (the schema's point), so a lookup replaces the
-   * scan for characters to escape. Bounded; past the bound values are escaped each time.
-   */
-  private readonly values = new Map<string, string | null>();
+  private readonly measurements = new Map<string, SeriesNode>();
+  private nodes = 0;
 
   get(name: string, chars: RegExp): string | null {
     let e = this.names.get(name);
@@ -61,42 +72,61 @@ export class NameCache {
     return e;
   }
 
-  tagKey(key: string): string | null {
-    let e = this.tagKeys.get(key);
-    if (e === undefined) {
-      const k = isEpcKey(key) ? null : escaped(key, TAG_CHARS);
-      e = k === null ? null : ',' + k + '=';
-      if (this.tagKeys.size < 1_000) this.tagKeys.set(key, e);
+  /** The line's start, `measurement,k1=v1,k2=v2`, or null with the reason in `why`. */
+  seriesKey(measurement: string, tags: Readonly<Record<string, string>>, why: Refusal): string | null {
+    let node: SeriesNode | undefined = this.measurements.get(measurement);
+    if (node === undefined) {
+      const m = measurement === '' ? null : this.get(measurement, MEASUREMENT_CHARS);
+      if (m === null) return refuse(why, 'measurement must be a non-empty single line');
+      node = { prefix: m, key: null, byValue: null, others: null };
+      if (this.measurements.size < 1_000) this.measurements.set(measurement, node);
     }
-    return e;
+    for (const key in tags) {
+      const value = tags[key];
+      // Line protocol has no empty tag values; InfluxDB treats a missing tag as the empty string anyway.
+      if (value === undefined || value === '') continue;
+      let child: SeriesNode | undefined = (key === node.key ? node.byValue : node.others?.get(key))?.get(value);
+      if (child === undefined) {
+        if (isEpcKey(key)) return refuse(why, `tag "${key}" would make one series per item`);
+        const k = escaped(key, TAG_CHARS);
+        const v = escaped(value, TAG_CHARS);
+        if (k === null || v === null) return refuse(why, `tag "${key}" holds a line break`);
+        child = { prefix: flat(node.prefix + ',' + k + '=' + v), key: null, byValue: null, others: null };
+        if (this.nodes < MAX_SERIES_NODES) {
+          this.nodes++;
+          childrenOf(node, key).set(value, child);
+        }
+      }
+      node = child;
+    }
+    return node.prefix;
   }
+}
 
-  tagValue(value: string): string | null {
-    let e = this.values.get(value);
-    if (e === undefined) {
-      e = escaped(value, TAG_CHARS);
-      if (this.values.size < 100_000) this.values.set(value, e);
-    }
-    return e;
-  }
+const MAX_SERIES_NODES = 100_000;
+
+function childrenOf(node: SeriesNode, key: string): Map<string, SeriesNode> {
+  if (node.key === null) node.key = key;
+  if (key === node.key) return (node.byValue ??= new Map<string, SeriesNode>());
+  node.others ??= new Map();
+  let byValue = node.others.get(key);
+  if (byValue === undefined) node.others.set(key, (byValue = new Map<string, SeriesNode>()));
+  return byValue;
+}
+
+/** The string as one piece (V8 keeps a concatenation as a tree until something reads it whole). */
+function flat(s: string): string {
+  // Converting to a number reads the string whole, flattening it in place (the `flatstr` trick).
+  void Number(s);
+  return s;
 }
 
 /** The point's line, or null with the reason in `why`. */
 export function toLine(p: SeriesPoint, why: Refusal, names: NameCache = new NameCache()): string | null {
-  const m = typeof p.measurement === 'string' && p.measurement !== '' ? names.get(p.measurement, MEASUREMENT_CHARS) : null;
-  if (m === null) return refuse(why, 'measurement must be a non-empty single line');
+  if (typeof p.measurement !== 'string') return refuse(why, 'measurement must be a non-empty single line');
   if (!Number.isFinite(p.time)) return refuse(why, `time ${p.time} is not a number of ms`);
-  let line = m;
-  for (const key in p.tags) {
-    const value = p.tags[key];
-    // Line protocol has no empty tag values; InfluxDB treats a missing tag as the empty string anyway.
-    if (value === undefined || value === '') continue;
-    const k = names.tagKey(key);
-    if (k === null) return refuse(why, isEpcKey(key) ? `tag "${key}" would make one series per item` : `tag "${key}" holds a line break`);
-    const v = names.tagValue(value);
-    if (v === null) return refuse(why, `tag "${key}" holds a line break`);
-    line += k + v;
-  }
+  let line = names.seriesKey(p.measurement, p.tags, why);
+  if (line === null) return null;
   let sep = ' ';
   for (const key in p.fields) {
     const value = p.fields[key];
@@ -120,8 +150,16 @@ export function toLine(p: SeriesPoint, why: Refusal, names: NameCache = new Name
 export function msText(t: number): string {
   if (!(t >= 1e6 && t < 1e15)) return String(t);
   const hi = Math.floor(t / 1e6);
-  return String(hi) + String(t - hi * 1e6 + 1e6).slice(1);
+  // Points of a batch are close in time: the upper half (about 17 minutes long) is usually the last one's.
+  if (hi !== lastHi) {
+    lastHi = hi;
+    lastHiText = String(hi);
+  }
+  return lastHiText + String(t - hi * 1e6 + 1e6).slice(1);
 }
+
+let lastHi = -1;
+let lastHiText = '';
 
 /** Serialises points into chunks of at most `maxPoints` lines; `invalid` hears about each point refused. */
 export function toChunks(

@@ -3,19 +3,18 @@
  * and with 2.x / 3.x through their v1-compatible endpoints (user name: anything, password: the API
  * token; on 2.x the database must be mapped to a bucket with a DBRP mapping, as it cannot be created
  * over the v1 API). Writes are buffered and batched by a BatchWriter and go out as line protocol
- * (line.ts) through the client's connection pool; queries and CREATE DATABASE through the client.
+ * (line.ts) in requests of our own (write-request.ts); queries and CREATE DATABASE through the client.
  * The database is created on first use when it is missing and the credentials allow it.
  */
 import type { Clock } from '@pledgewatch/common';
 import { redactUrl } from '@pledgewatch/common';
 import { InfluxDB } from 'influx';
-// The client's HTTP pool (its error types are what errors.ts classifies); not re-exported by its index.
-import { Pool } from 'influx/lib/src/pool.js';
 import type { SeriesLatestQuery, SeriesPoint, SeriesQuery, SeriesRow, SeriesRowsQuery, SeriesSample, SeriesStore } from '../series.ts';
 import { classifyInfluxError, isDatabaseMissing, isTransient } from './errors.ts';
 import { NameCache, toChunks } from './line.ts';
 import { buildLatestQuery, buildQuery, buildRowsQuery, parseRows, parseSamples, type QueryResponse } from './query.ts';
 import { parseInfluxUrl } from './url.ts';
+import { writeRequester } from './write-request.ts';
 import { BatchWriter, type SeriesLog, type SeriesWriterMetrics } from './writer.ts';
 
 export interface InfluxSeriesOptions {
@@ -55,15 +54,7 @@ export function openInfluxSeries(opts: InfluxSeriesOptions): SeriesStore {
     ...(target.password === undefined ? {} : { password: target.password }),
     pool: { maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 10_000, backoff: NO_HOST_BACKOFF },
   });
-  const pool = new Pool({ maxRetries: 0, requestTimeout: opts.requestTimeoutMs ?? 10_000, backoff: NO_HOST_BACKOFF });
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  pool.addHost(`${target.protocol}://${host}:${target.port}${target.basePath}`);
-  const auth = target.username === undefined ? undefined : `${target.username}:${target.password ?? ''}`;
-  const writeQuery = {
-    db: target.database,
-    precision: 'ms',
-    ...(target.retentionPolicy === undefined ? {} : { rp: target.retentionPolicy }),
-  };
+  const requester = writeRequester(target, { maxSockets: opts.maxInFlight ?? 2, timeoutMs: opts.requestTimeoutMs ?? 10_000 });
   const where = { influx: redactUrl(opts.url), database: target.database };
   const names = new NameCache();
   let databaseReady: Promise<void> | null = null;
@@ -88,7 +79,7 @@ export function openInfluxSeries(opts: InfluxSeriesOptions): SeriesStore {
     ...opts,
     send: async (body) => {
       await ensureDatabase();
-      await pool.discard({ method: 'POST', path: '/write', query: writeQuery, body, ...(auth === undefined ? {} : { auth }) });
+      await requester.send(Buffer.from(body));
     },
     classify: (err, points) => {
       if (isDatabaseMissing(err)) databaseReady = null;
@@ -115,7 +106,10 @@ export function openInfluxSeries(opts: InfluxSeriesOptions): SeriesStore {
     async flush() {
       await writer.flush();
     },
-    close: () => writer.close(),
+    async close() {
+      await writer.close();
+      requester.close();
+    },
   };
 
   // queryRaw answers untyped JSON; QueryResponse names the part read here and parseRows checks it.

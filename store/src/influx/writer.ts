@@ -100,6 +100,10 @@ export class BatchWriter {
         this.queue.push(chunk);
         this.queuePoints += chunk.points;
         this.schedule();
+        // A batch is ready but every slot looks taken: let I/O in first. A caller that writes in a
+        // loop without waiting on I/O of its own would otherwise hold back the answers that free a
+        // slot, leaving the server idle between requests (a fifth of InfluxDB's rate in the bench).
+        if (this.queuePoints >= this.batchSize && this.requests >= this.maxInFlight) await new Promise(setImmediate);
         return;
       }
       if (!this.failing && (await this.changed(this.opts.backpressureTimeoutMs ?? 30_000))) continue;
