@@ -18,7 +18,8 @@ import { measureIngest } from './ingest.ts';
 import { startGatewayLoad } from './gateway-load.ts';
 import { report } from './report.ts';
 
-const SAMPLES = Number(process.env.PW_BENCH_WEBHOOK_SAMPLES ?? 100);
+// Enough that p99 is not simply the slowest sample or two.
+const SAMPLES = Number(process.env.PW_BENCH_WEBHOOK_SAMPLES ?? 300);
 
 const ZONES = 2 * SAMPLES + 1;
 

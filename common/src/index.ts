@@ -22,3 +22,4 @@ export * from './validate.ts';
 export * from './valuation.ts';
 export * from './wire.ts';
 export * from './serial.ts';
+export * from './sockets.ts';

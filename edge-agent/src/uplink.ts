@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { isoTime, PwError, topics, type Clock, type GatewayStatusMessage, type Timer, type UplinkBatch } from '@pledgewatch/common';
+import { isoTime, PwError, sendWithoutDelay, topics, type Clock, type GatewayStatusMessage, type Timer, type UplinkBatch } from '@pledgewatch/common';
 import type { EdgeConfig } from './config.ts';
 import { TypedEmitter } from './events.ts';
 import type { Outbox, PendingBatch } from './outbox/outbox.ts';
@@ -78,7 +78,7 @@ export class Uplink extends TypedEmitter<UplinkEvents> {
       writeCache: false,
       will: this.will(),
     };
-    const client = mqtt.connect(uplink.url, clientOptions);
+    const client = sendWithoutDelay(mqtt.connect(uplink.url, clientOptions));
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());

@@ -5,6 +5,7 @@
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock, validateEvent, type Clock } from '@pledgewatch/common';
+import { watchNoDelay } from '@pledgewatch/common/testing';
 import { closed, sample, startHarness, type Harness } from './local-broker-harness.ts';
 import { waitFor } from './helpers.ts';
 
@@ -55,6 +56,20 @@ describe('local broker', () => {
     const tracker = await h.device('truck-7', 'truck-pass');
     await tracker.publishAsync('trackers/truck-7/position', JSON.stringify({ lat: 31.2304, lon: 121.4737, at: '2026-11-28T20:00:00.000Z' }), { qos: 1 });
     expect(await h.next('position')).toEqual({ type: 'position', at: '2026-11-28T20:00:00.000Z', trackerId: 'truck-7', lat: 31.2304, lon: 121.4737 });
+  });
+
+  it("sends without delay on the uplink and on devices' connections to the local broker", async () => {
+    const watch = watchNoDelay();
+    try {
+      h = await startHarness();
+      await h.device('temp-a1', 'temp-pass');
+      const local = Number(new URL(h.agent.localBrokerUrl ?? '').port);
+      const central = Number(new URL(h.central.url).port);
+      await waitFor(() => watch.sockets.some((s) => s.remotePort === central) || undefined, 10_000, 'the uplink without delay');
+      expect(watch.sockets.filter((s) => s.localPort === local)).toHaveLength(1);
+    } finally {
+      watch.restore();
+    }
   });
 
   it('refuses an unknown device, a wrong password and a login without credentials, and counts each', async () => {

@@ -5,7 +5,7 @@
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { redactUrl } from '@pledgewatch/common';
+import { redactUrl, sendWithoutDelay } from '@pledgewatch/common';
 
 export interface InboundMessage {
   topic: string;
@@ -44,7 +44,7 @@ export function mqttConnection(opts: MqttConnectionOptions): BrokerConnection {
         ...(opts.password === undefined ? {} : { password: opts.password }),
         manualConnect: true,
       };
-      const c = mqtt.connect(opts.url, options);
+      const c = sendWithoutDelay(mqtt.connect(opts.url, options));
       client = c;
       c.handleMessage = (packet: IPublishPacket, done) => {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;

@@ -5,7 +5,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { systemClock, topics, type CameraKind, type Clock, type SensorKind, type Timer } from '@pledgewatch/common';
+import { sendWithoutDelay, systemClock, topics, type CameraKind, type Clock, type SensorKind, type Timer } from '@pledgewatch/common';
 import type { DeviceKind } from '@pledgewatch/edge-agent';
 
 /** A device account as in the agent's `localBroker.devices` (a DeviceConfig fits). */
@@ -105,6 +105,7 @@ export async function startDevicePublisher(options: DevicePublisherOptions): Pro
         .catch((err: unknown) => {
           throw new Error(`device "${device.id}" cannot connect to ${options.url}: ${(err as Error).message}`);
         });
+      sendWithoutDelay(client);
       // A dropped connection retries by itself; say so once per error, not every second.
       client.on('error', (err) => log.debug({ deviceId: device.id, err: err.message }, 'device connection error'));
       clients.set(device.id, { device, client });

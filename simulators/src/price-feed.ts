@@ -1,5 +1,5 @@
 /** A simulated mark-to-market price feed publishing on `pw/v1/prices/{commodity}` (CONTRACT §2). */
-import { isoTime, systemClock, topics, type Clock, type PriceMessage, type Timer } from '@pledgewatch/common';
+import { isoTime, sendWithoutDelay, systemClock, topics, type Clock, type PriceMessage, type Timer } from '@pledgewatch/common';
 import mqtt, { type MqttClient } from 'mqtt';
 
 export interface FeedCommodity {
@@ -39,6 +39,7 @@ export async function startPriceFeed(opts: PriceFeedOptions): Promise<PriceFeed>
     clientId: `pw-feed-${opts.username}`,
     reconnectPeriod: 1000,
   });
+  sendWithoutDelay(client);
   const publish = async (c: FeedCommodity) => {
     const message: PriceMessage = {
       commodity: c.commodity,

@@ -86,6 +86,8 @@ export class LocalBroker {
     broker.on('connectionError', (client, err) => this.log.debug({ clientId: client.id, err: err.message }, 'device connection refused'));
     const { host, port } = this.options.config;
     const server = net.createServer((socket) => {
+      // Devices' readings and the agent's subscription are small packets: sent at once (see sendWithoutDelay).
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       broker.handle(socket);

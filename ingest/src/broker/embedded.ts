@@ -118,7 +118,11 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
   broker.on('clientDisconnect', () => clients.dec());
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
 
-  const server = net.createServer(broker.handle);
+  const server = net.createServer((socket) => {
+    // MQTT packets go out the moment they are written: see sendWithoutDelay in common.
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
