@@ -22,6 +22,7 @@ import { report } from './report.ts';
 const SAMPLES = Number(process.env.PW_BENCH_WEBHOOK_SAMPLES ?? 300);
 
 const ZONES = 2 * SAMPLES + 1;
+const ZONES_PER_PLEDGE = 200;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
@@ -53,13 +54,16 @@ export async function benchWebhook(): Promise<void> {
     fetch(`${central.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   await call('/v1/webhooks', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['alert.opened'] });
   const zones = Array.from({ length: ZONES }, (_, i) => `Z${i + 1}`);
-  const res = await call('/v1/pledges', {
-    id: 'PL-BENCH', borrower: 'b', siteId: 'site-b', zones, commodity: 'copper', unit: 't',
-    items: [{ epc: '3034257BF7194E4000000001', quantity: 1 }], loan: { outstanding: 1, currency: 'USD' }, haircut: 0.1,
-    limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 },
-  });
-  if (res.status !== 201) throw new Error(`pledge registration failed: ${res.status} ${await res.text()}`);
-  await sleep(3000); // ingest picks the pledge up by polling
+  // A pledge names at most 256 zones: the zones are shared out over as many pledges as that takes.
+  for (let p = 0; p * ZONES_PER_PLEDGE < ZONES; p++) {
+    const res = await call('/v1/pledges', {
+      id: `PL-BENCH-${p}`, borrower: 'b', siteId: 'site-b', zones: zones.slice(p * ZONES_PER_PLEDGE, (p + 1) * ZONES_PER_PLEDGE), commodity: 'copper', unit: 't',
+      items: [{ epc: `3034257BF7194E40${String(p + 1).padStart(8, '0')}`, quantity: 1 }], loan: { outstanding: 1, currency: 'USD' }, haircut: 0.1,
+      limits: { warnLtv: 0.65, marginCallLtv: 0.75, liquidationLtv: 0.85 },
+    });
+    if (res.status !== 201) throw new Error(`pledge registration failed: ${res.status} ${await res.text()}`);
+  }
+  await sleep(3000); // ingest picks the pledges up by polling
   const gw = await mqtt.connectAsync(central.mqttUrl, { username: 'gw-b', password, clientId: 'bench-gw-b' });
   let seq = 0;
   const damage = async (zone: string): Promise<number> => {
