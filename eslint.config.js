@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'data/**', '**/dist/**', 'cli/bin/**', 'ingest/src/worker/boot.js'] },
+  { ignores: ['**/node_modules/**', 'data/**', '**/dist/**', 'cli/bin/**', 'ingest/src/worker/boot.js', 'store/test/tsx-boot.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -10,7 +10,7 @@ import { isoTime, topics } from '@pledgewatch/common';
 import { tempDir } from '@pledgewatch/common/testing';
 import { loadCentralConfig } from '@pledgewatch/cli/config';
 import { BrokerShardRouting, hashPassword, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
-import { openSqliteState } from '@pledgewatch/store';
+import { newWriteLock, openSqliteState } from '@pledgewatch/store';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -95,7 +95,9 @@ export async function benchIngest(): Promise<void> {
 /** Ingest's events/s on `workers` threads and the bare subscriber's, same run (see the file comment). */
 export async function measureIngest(workers: number): Promise<{ value: number; baseline: number }> {
   const dir = tempDir('pw-bench-ingest-');
-  const store = openSqliteState({ path: dir.file('state.db') });
+  // As `pledgewatch start` opens them: the process's threads take turns writing each file.
+  const state = { kind: 'sqlite', path: dir.file('state.db'), writeLock: newWriteLock() } as const;
+  const store = openSqliteState(state);
   const logger = pino({ level: 'warn' });
   const registry = new Registry();
   const service = { username: 'pw-ingest', password: 'bench' };
@@ -147,8 +149,8 @@ export async function measureIngest(workers: number): Promise<{ value: number; b
   // state and series.
   const ingest = await startIngestWorker({
     workers,
-    state: { kind: 'sqlite', path: dir.file('state.db') },
-    series: { kind: 'sqlite', path: dir.file('series.db') },
+    state,
+    series: { kind: 'sqlite', path: dir.file('series.db'), writeLock: newWriteLock() },
     mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents] },
     logLevel: 'warn',
     logger,

@@ -22,6 +22,7 @@ import { AddressGuard, Dispatcher } from '@pledgewatch/webhooks';
 import {
   claimSingleRole,
   openSeriesStore,
+  newWriteLock,
   openStateStore,
   openWebhookStore,
   type SeriesStore,
@@ -51,8 +52,9 @@ export interface Central {
 export function storeSpecs(config: Pick<CentralConfig, 'dataDir' | 'influxUrl' | 'databaseUrl'>): { state: StateStoreSpec; series: SeriesStoreSpec } {
   mkdirSync(config.dataDir, { recursive: true });
   return {
-    state: config.databaseUrl === undefined ? { kind: 'sqlite', path: join(config.dataDir, 'state.db') } : { kind: 'postgres', url: config.databaseUrl },
-    series: config.influxUrl === undefined ? { kind: 'sqlite', path: join(config.dataDir, 'series.db') } : { kind: 'influx', url: config.influxUrl },
+    // A SQLite file's writers in this process (API, ingest's shards, the dispatcher) take turns through a lock of their own.
+    state: config.databaseUrl === undefined ? { kind: 'sqlite', path: join(config.dataDir, 'state.db'), writeLock: newWriteLock() } : { kind: 'postgres', url: config.databaseUrl },
+    series: config.influxUrl === undefined ? { kind: 'sqlite', path: join(config.dataDir, 'series.db'), writeLock: newWriteLock() } : { kind: 'influx', url: config.influxUrl },
   };
 }
 

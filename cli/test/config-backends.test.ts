@@ -19,10 +19,11 @@ describe('production backend configuration', () => {
   it('takes PW_INFLUX_URL and keeps SQLite for state', () => {
     const config = loadCentralConfig({ env: { PW_DATA_DIR: dir.path, PW_INFLUX_URL: 'http://pw:secret@influx:8086/pledgewatch' } });
     expect(storeSpecs(config)).toEqual({
-      state: { kind: 'sqlite', path: dir.file('state.db') },
+      // Each SQLite file with the lock its writers in this process share.
+      state: { kind: 'sqlite', path: dir.file('state.db'), writeLock: expect.any(SharedArrayBuffer) as unknown },
       series: { kind: 'influx', url: 'http://pw:secret@influx:8086/pledgewatch' },
     });
-    expect(storeSpecs(loadCentralConfig({ env: { PW_DATA_DIR: dir.path } })).series).toEqual({ kind: 'sqlite', path: dir.file('series.db') });
+    expect(storeSpecs(loadCentralConfig({ env: { PW_DATA_DIR: dir.path } })).series).toEqual({ kind: 'sqlite', path: dir.file('series.db'), writeLock: expect.any(SharedArrayBuffer) as unknown });
   });
 
   it('names a wrong InfluxDB URL at start, without its password', () => {

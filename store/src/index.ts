@@ -1,6 +1,7 @@
 export * from './state.ts';
 export * from './series.ts';
 export { openSqliteState } from './sqlite/state.ts';
+export { newWriteLock } from './sqlite/write-lock.ts';
 export { openPgState, type PgStateOptions } from './pg/state.ts';
 export { openSqliteSeries } from './sqlite/series.ts';
 export { openInfluxSeries, type InfluxSeriesOptions } from './influx/series.ts';

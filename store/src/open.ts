@@ -16,9 +16,14 @@ import { openPgWebhooks } from './pg/webhooks.ts';
 import { openSqliteWebhooks } from './sqlite/webhooks.ts';
 import type { WebhookStore } from './webhooks.ts';
 
+/**
+ * A SQLite file, and the write lock every thread opening it shares (newWriteLock(): a SharedArrayBuffer,
+ * so the spec stays serialisable to ingest's worker threads; see sqlite/write-lock.ts).
+ */
+export type SqliteSpec = { kind: 'sqlite'; path: string; writeLock?: SharedArrayBuffer };
 /** PostgreSQL is chosen by PW_DATABASE_URL; webhook endpoints and deliveries live in the same database. */
-export type StateStoreSpec = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize?: number };
-export type SeriesStoreSpec = { kind: 'sqlite'; path: string } | { kind: 'influx'; url: string };
+export type StateStoreSpec = SqliteSpec | { kind: 'postgres'; url: string; poolSize?: number };
+export type SeriesStoreSpec = SqliteSpec | { kind: 'influx'; url: string };
 
 /** What a series adapter reports to the process that opened it (not serialisable, so apart from the spec). */
 export interface SeriesStoreDeps {
@@ -26,11 +31,13 @@ export interface SeriesStoreDeps {
   metrics?: SeriesWriterMetrics;
 }
 
+const sqliteOptions = (spec: SqliteSpec) => (spec.writeLock === undefined ? { path: spec.path } : { path: spec.path, writeLock: spec.writeLock });
+
 /** Async because a networked adapter connects and migrates before it is usable. */
 export async function openStateStore(spec: StateStoreSpec): Promise<StateStore> {
   switch (spec.kind) {
     case 'sqlite':
-      return openSqliteState({ path: spec.path });
+      return openSqliteState(sqliteOptions(spec));
     case 'postgres':
       return openPgState(spec.poolSize === undefined ? { url: spec.url } : { url: spec.url, poolSize: spec.poolSize });
   }
@@ -39,7 +46,7 @@ export async function openStateStore(spec: StateStoreSpec): Promise<StateStore> 
 export function openSeriesStore(spec: SeriesStoreSpec, deps: SeriesStoreDeps = {}): SeriesStore {
   switch (spec.kind) {
     case 'sqlite':
-      return openSqliteSeries({ path: spec.path });
+      return openSqliteSeries(sqliteOptions(spec));
     case 'influx':
       return openInfluxSeries({ url: spec.url, ...deps });
   }
@@ -52,7 +59,7 @@ export function openSeriesStore(spec: SeriesStoreSpec, deps: SeriesStoreDeps = {
 export async function openWebhookStore(spec: StateStoreSpec): Promise<WebhookStore> {
   switch (spec.kind) {
     case 'sqlite':
-      return openSqliteWebhooks({ path: spec.path });
+      return openSqliteWebhooks(sqliteOptions(spec));
     case 'postgres':
       return openPgWebhooks(spec.poolSize === undefined ? { url: spec.url } : { url: spec.url, poolSize: spec.poolSize });
   }

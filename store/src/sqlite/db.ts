@@ -1,14 +1,19 @@
 /** Opening a SQLite database the way every adapter here needs it: WAL, busy timeout, migrated. */
 import Database from 'better-sqlite3';
 import { MIGRATIONS, type MigrationComponent } from './migrations.ts';
+import { WriteLock } from './write-lock.ts';
 
 export type Db = Database.Database;
 
 /** How long a writer waits for another process's write lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
 
-export function openDatabase(path: string, component: MigrationComponent): Db {
+/** The lock each connection's write transactions take first, when its opener was given one (see write-lock.ts). */
+const writeLocks = new WeakMap<Db, WriteLock>();
+
+export function openDatabase(path: string, component: MigrationComponent, writeLock?: SharedArrayBuffer): Db {
   const db = new Database(path);
+  if (writeLock !== undefined) writeLocks.set(db, new WriteLock(writeLock));
   try {
     // ':memory:' answers 'memory' here, which is fine: there is no other connection to share with.
     db.pragma('journal_mode = WAL');
@@ -23,6 +28,17 @@ export function openDatabase(path: string, component: MigrationComponent): Db {
     db.close();
     throw err;
   }
+}
+
+/**
+ * A write transaction (BEGIN IMMEDIATE): it takes the file's write lock at once rather than upgrading
+ * a read lock half-way (which can fail with SQLITE_BUSY whatever the busy timeout), after the
+ * connection's WriteLock, if it has one.
+ */
+export function writeTx<A extends unknown[], R>(db: Db, work: (...args: A) => R): (...args: A) => R {
+  const tx = db.transaction(work);
+  const lock = writeLocks.get(db);
+  return lock === undefined ? (...args) => tx.immediate(...args) : (...args) => lock.run(() => tx.immediate(...args));
 }
 
 /** Applies the migrations `db` lacks, all in one transaction so a failure leaves the old schema. */

@@ -4,11 +4,13 @@
  */
 import { PwError } from '@pledgewatch/common';
 import type { SeriesPoint, SeriesRow, SeriesRowsQuery, SeriesStore } from '../series.ts';
-import { later, openDatabase } from './db.ts';
+import { later, openDatabase, writeTx } from './db.ts';
 
 export interface SqliteSeriesOptions {
   /** Database file (may be the state store's file: the tables do not collide); ':memory:' allowed. */
   path: string;
+  /** Shared by every thread of the process that opens this file (see write-lock.ts); none: SQLite's busy timeout alone. */
+  writeLock?: SharedArrayBuffer;
 }
 
 /** One field's value of the point chosen for a bucket (`i`: the field's index in the query). */
@@ -78,7 +80,7 @@ const LATEST_SQL = `
   ${VALUES_AT_CHOSEN}`;
 
 export function openSqliteSeries(opts: SqliteSeriesOptions): SeriesStore {
-  const db = openDatabase(opts.path, 'series');
+  const db = openDatabase(opts.path, 'series', opts.writeLock);
   const seriesId = db.prepare<[string, string], number>('SELECT id FROM series WHERE measurement = ? AND tags = ?').pluck();
   const insertSeries = db
     .prepare<[string, string], number>('INSERT INTO series (measurement, tags) VALUES (?, ?) RETURNING id')
@@ -89,7 +91,7 @@ export function openSqliteSeries(opts: SqliteSeriesOptions): SeriesStore {
   const buckets = db.prepare<[QueryParams], ValueRow>(BUCKETS_SQL);
   const latest = db.prepare<[Omit<QueryParams, 'from' | 'step'>], ValueRow>(LATEST_SQL);
 
-  const writeAll = db.transaction((points: readonly SeriesPoint[]) => {
+  const writeAll = writeTx(db, (points: readonly SeriesPoint[]) => {
     // Per call, not per store: another process may add series to the same file meanwhile.
     const ids = new Map<string, number>();
     for (const point of points) {
@@ -110,7 +112,7 @@ export function openSqliteSeries(opts: SqliteSeriesOptions): SeriesStore {
 
   return {
     kind: 'sqlite',
-    write: (points) => later(() => (points.length === 0 ? undefined : writeAll.immediate(points))),
+    write: (points) => later(() => (points.length === 0 ? undefined : writeAll(points))),
     query: (q) =>
       later(() => runQuery({ ...q, fields: [q.field] }).map((row) => ({ time: row.time, value: row.values[q.field] as number }))),
     queryRows: (q) => later(() => runQuery(q)),

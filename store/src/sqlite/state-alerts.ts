@@ -21,7 +21,7 @@ import {
 } from '@pledgewatch/common';
 import type { AlertFilter, StateStore } from '../state.ts';
 import type { AuditWriter } from './audit.ts';
-import { later, type Db } from './db.ts';
+import { later, writeTx, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
 type AlertOps = Pick<
@@ -168,9 +168,9 @@ export function alertOps(db: Db, audit: AuditWriter): AlertOps & { write: AlertW
     }
     writeStatuses(statuses);
   };
-  const apply = db.transaction(write);
+  const apply = writeTx(db, write);
 
-  const person = db.transaction((tenant: string, id: string, at: string, action: 'ack' | 'resolve'): AlertRecord | null => {
+  const person = writeTx(db, (tenant: string, id: string, at: string, action: 'ack' | 'resolve'): AlertRecord | null => {
     const body = byId.get(tenant, id);
     if (body === undefined) return null;
     const a = parse(body);
@@ -183,7 +183,7 @@ export function alertOps(db: Db, audit: AuditWriter): AlertOps & { write: AlertW
     write,
     applyAlertChanges: (changes, statuses = []) =>
       later(() => {
-        if (changes.length > 0 || statuses.length > 0) apply.immediate(changes, statuses);
+        if (changes.length > 0 || statuses.length > 0) apply(changes, statuses);
       }),
     listActiveAlerts: (types) => later(() => active.all({ types: types === undefined ? null : JSON.stringify(types) }).map(parse)),
     listAlerts: (tenant, filter: AlertFilter = {}) =>
@@ -204,8 +204,8 @@ export function alertOps(db: Db, audit: AuditWriter): AlertOps & { write: AlertW
         const body = byId.get(tenant, id);
         return body === undefined ? null : parse(body);
       }),
-    acknowledgeAlert: (tenant, id, at) => later(() => person.immediate(tenant, id, at, 'ack')),
-    resolveAlert: (tenant, id, at) => later(() => person.immediate(tenant, id, at, 'resolve')),
+    acknowledgeAlert: (tenant, id, at) => later(() => person(tenant, id, at, 'ack')),
+    resolveAlert: (tenant, id, at) => later(() => person(tenant, id, at, 'resolve')),
     lastEventSeq: () => later(() => lastSeq.get() ?? 0),
     eventsAfter: (seq, limit) =>
       later(() =>

@@ -1,6 +1,6 @@
 /** What ingest records about how it runs: the number of shards (see StateStore.recordIngestShards). */
 import type { StateStore } from '../state.ts';
-import { later, type Db } from './db.ts';
+import { later, writeTx, type Db } from './db.ts';
 
 /** Component 'ingest', migrated by openSqliteState after 'changes'. */
 export const INGEST_MIGRATIONS: readonly string[] = [
@@ -15,10 +15,10 @@ export const INGEST_MIGRATIONS: readonly string[] = [
 export function ingestOps(db: Db): Pick<StateStore, 'recordIngestShards'> {
   const current = db.prepare<[], number>('SELECT shards FROM ingest_shards WHERE id = 1').pluck();
   const put = db.prepare<[number]>('INSERT INTO ingest_shards (id, shards) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET shards = excluded.shards');
-  const record = db.transaction((count: number): number | null => {
+  const record = writeTx(db, (count: number): number | null => {
     const before = current.get() ?? null;
     put.run(count);
     return before;
   });
-  return { recordIngestShards: (count) => later(() => record.immediate(count)) };
+  return { recordIngestShards: (count) => later(() => record(count)) };
 }

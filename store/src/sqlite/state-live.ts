@@ -2,7 +2,7 @@
 import type { BatchSegments, SegmentRef } from './batch-segments.ts';
 import { auditEntry, type AlertChange, type PriceRecord, type ReaderHealth, type StatusChange, type TagState } from '@pledgewatch/common';
 import type { Checkpoint, LoggedBatch, StateStore } from '../state.ts';
-import { later, type Db } from './db.ts';
+import { later, writeTx, type Db } from './db.ts';
 import type { AuditWriter } from './audit.ts';
 import type { AlertWriter } from './state-alerts.ts';
 import { bumpStatement } from './state-changes.ts';
@@ -53,7 +53,7 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
   );
   const priceOf = db.prepare<[string], string>('SELECT body FROM prices WHERE commodity = ?').pluck();
   // A new price is recorded, in the same transaction, in the chain of every pledge of its commodity.
-  const putPrice = db.transaction((price: PriceRecord): boolean => {
+  const putPrice = writeTx(db, (price: PriceRecord): boolean => {
     const previous = priceOf.get(price.commodity);
     if (upsertPrice.run(price.commodity, toMs(price.at, 'price.at'), JSON.stringify(price)).changes === 0) return false;
     const entry = auditEntry.price(price, previous === undefined ? null : (JSON.parse(previous) as PriceRecord));
@@ -104,7 +104,7 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
   // The alert and status changes a batch caused commit with its log entry: a crash keeps all or none.
   // The payload is in its segment before the row that points to it commits (a crash between leaves
   // unreferenced bytes, pruned with their segment).
-  const commit = db.transaction(
+  const commit = writeTx(db, 
     (batch: LoggedBatch, ref: SegmentRef | null, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
       if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
       logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, ref === null ? batch.payload : EMPTY, ref?.segment ?? null, ref?.offset ?? null);
@@ -115,7 +115,7 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
   const commitBatch = (batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
     // A redelivered batch is refused before its payload is written anywhere.
     if (isApplied.get(batch.gatewayId, batch.seq) !== undefined) return false;
-    return commit.immediate(batch, segments?.append(batch.payload) ?? null, alerts, statuses);
+    return commit(batch, segments?.append(batch.payload) ?? null, alerts, statuses);
   };
   const pendingBatches = (): LoggedBatch[] =>
     pending.all().flatMap((r) => {
@@ -127,7 +127,7 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
       return [{ gatewayId: r.gateway_id, seq: r.seq, appliedAt: r.applied_at, payload }];
     });
   const tagsChanged = bumpStatement(db, 'tags');
-  const checkpoint = db.transaction((c: Checkpoint): void => {
+  const checkpoint = writeTx(db, (c: Checkpoint): void => {
     writeTags(c.tags);
     if (c.tags.length > 0) tagsChanged();
     for (const reader of c.readers) upsertReader.run(fromReader(reader));
@@ -135,7 +135,7 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
   });
 
   return {
-    putPrice: (price) => later(() => putPrice.immediate(price)),
+    putPrice: (price) => later(() => putPrice(price)),
     getPrice: (commodity) =>
       later(() => {
         const body = priceOf.get(commodity);
@@ -145,7 +145,7 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
     commitBatch: (batch, alerts = [], statuses = []) => later(() => commitBatch(batch, alerts, statuses)),
     checkpoint: (c) =>
       later(() => {
-        checkpoint.immediate(c);
+        checkpoint(c);
         if (segments !== null && c.batches.length > 0) segments.prune(new Set(segmentsInUse.all()));
       }),
     pendingBatches: () => later(pendingBatches),

@@ -2,7 +2,7 @@
 import { auditEntry, normaliseEpc, PwError, type Pledge, type ValuationStatus } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
 import type { AuditWriter } from './audit.ts';
-import { later, type Db } from './db.ts';
+import { later, writeTx, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
 type PledgeOps = Pick<
@@ -60,7 +60,7 @@ export function pledgeOps(db: Db, audit: AuditWriter): PledgeOps {
     'SELECT body, updated_at FROM pledges WHERE tenant = ? AND id = ?',
   );
   const rewrite = db.prepare<[string, number, string]>('UPDATE pledges SET body = ?, updated_at = ? WHERE id = ?');
-  const updateLoan = db.transaction((tenant: string, id: string, outstanding: number, at: string): Pledge | null => {
+  const updateLoan = writeTx(db, (tenant: string, id: string, outstanding: number, at: string): Pledge | null => {
     const row = bodyOf.get(tenant, id);
     if (row === undefined) return null;
     const current = parse(row.body);
@@ -72,7 +72,7 @@ export function pledgeOps(db: Db, audit: AuditWriter): PledgeOps {
   });
 
   // Immediate: the id check and the inserts must see no other writer in between.
-  const create = db.transaction((pledge: Pledge) => {
+  const create = writeTx(db, (pledge: Pledge) => {
     if (exists.get(pledge.id) !== undefined) throw new PwError('PLEDGE_EXISTS', `Pledge ${pledge.id} already exists`);
     insertPledge.run({
       id: pledge.id,
@@ -98,7 +98,7 @@ export function pledgeOps(db: Db, audit: AuditWriter): PledgeOps {
   });
 
   return {
-    createPledge: (pledge) => later(() => create.immediate(pledge)),
+    createPledge: (pledge) => later(() => create(pledge)),
     getPledge: (tenant, id) =>
       later(() => {
         const body = byId.get(tenant, id);
@@ -110,7 +110,7 @@ export function pledgeOps(db: Db, audit: AuditWriter): PledgeOps {
       ),
     listAllPledges: () => later(() => all.all().map(parse)),
     updatePledgeLoan: (tenant, id, outstanding, at) =>
-      later(() => updateLoan.immediate(tenant, id, outstanding, at)),
+      later(() => updateLoan(tenant, id, outstanding, at)),
     listPledgesChangedSince: (since) => later(() => changedSince.all(toMs(since, 'since')).map(parse)),
     // Unknown ids are ignored: the status belongs to a pledge row and there is none to attach it to.
     setPledgeStatus: (pledgeId, status) =>

@@ -2,7 +2,7 @@
 import { auditEntry, PwError, type Release } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
 import type { AuditWriter } from './audit.ts';
-import { later, type Db } from './db.ts';
+import { later, writeTx, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
 type ReleaseOps = Pick<StateStore, 'createRelease' | 'getRelease' | 'listReleases' | 'listReleasesSince'>;
@@ -18,7 +18,7 @@ export function releaseOps(db: Db, audit: AuditWriter): ReleaseOps {
     .pluck();
   const since = db.prepare<[number], string>('SELECT body FROM releases WHERE created_at > ? ORDER BY created_at, id').pluck();
 
-  const create = db.transaction((r: Release) => {
+  const create = writeTx(db, (r: Release) => {
     if (pledgeOf.get(r.tenant, r.pledgeId) === undefined) throw new PwError('NOT_FOUND', `No pledge ${r.pledgeId}`);
     const stored: Release = { ...r, epcs: r.epcs.map((e) => e.toUpperCase()) };
     insert.run(r.id, r.tenant, r.pledgeId, toMs(r.createdAt, 'release.createdAt'), JSON.stringify(stored));
@@ -26,7 +26,7 @@ export function releaseOps(db: Db, audit: AuditWriter): ReleaseOps {
   });
 
   return {
-    createRelease: (release) => later(() => create.immediate(release)),
+    createRelease: (release) => later(() => create(release)),
     getRelease: (tenant, id) =>
       later(() => {
         const body = byId.get(tenant, id);

@@ -2,7 +2,7 @@
 import { auditEntry, type FxRate } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
 import type { AuditWriter } from './audit.ts';
-import { later, type Db } from './db.ts';
+import { later, writeTx, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
 type ValuationOps = Pick<StateStore, 'putFxRate' | 'getFxRate' | 'listFxRates'>;
@@ -16,7 +16,7 @@ export function valuationOps(db: Db, audit: AuditWriter): ValuationOps {
   const get = db.prepare<[string, string], string>('SELECT body FROM fx_rates WHERE base = ? AND quote = ?').pluck();
   const all = db.prepare<[], string>('SELECT body FROM fx_rates ORDER BY base, quote').pluck();
   // A new rate is recorded, in the same transaction, in the chain of every pledge valued through it.
-  const put = db.transaction((rate: FxRate): boolean => {
+  const put = writeTx(db, (rate: FxRate): boolean => {
     const previous = get.get(rate.base, rate.quote);
     if (upsert.run(rate.base, rate.quote, toMs(rate.at, 'at'), JSON.stringify(rate)).changes === 0) return false;
     const entry = auditEntry.fxRate(rate, previous === undefined ? null : (JSON.parse(previous) as FxRate));
@@ -24,7 +24,7 @@ export function valuationOps(db: Db, audit: AuditWriter): ValuationOps {
     return true;
   });
   return {
-    putFxRate: (rate) => later(() => put.immediate(rate)),
+    putFxRate: (rate) => later(() => put(rate)),
     getFxRate: (base, quote) =>
       later(() => {
         const body = get.get(base, quote);

@@ -19,10 +19,12 @@ export interface SqliteStateOptions {
   path: string;
   /** Size at which a batch-log segment file is closed (see batch-segments.ts); tests make it small. */
   batchSegmentBytes?: number;
+  /** Shared by every thread of the process that opens this file (see write-lock.ts); none: SQLite's busy timeout alone. */
+  writeLock?: SharedArrayBuffer;
 }
 
 export function openSqliteState(opts: SqliteStateOptions): StateStore {
-  const db = openDatabase(opts.path, 'state');
+  const db = openDatabase(opts.path, 'state', opts.writeLock);
   try {
     migrate(db, 'valuation', VALUATION_MIGRATIONS);
     migrate(db, 'audit', AUDIT_MIGRATIONS);

@@ -12,10 +12,10 @@ import {
   type DeliveryRow,
   type EndpointRow,
 } from '../webhook-rows.ts';
-import { later, openDatabase } from './db.ts';
+import { later, openDatabase, writeTx } from './db.ts';
 
-export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
-  const db = openDatabase(opts.path, 'webhooks');
+export function openSqliteWebhooks(opts: { path: string; writeLock?: SharedArrayBuffer }): WebhookStore {
+  const db = openDatabase(opts.path, 'webhooks', opts.writeLock);
   const insertEndpoint = db.prepare<[EndpointRow]>(
     `INSERT INTO webhook_endpoints (id, tenant, url, events, secrets, status, disabled_reason, created_at)
      VALUES (@id, @tenant, @url, @events, @secrets, @status, @disabled_reason, @created_at)`,
@@ -84,18 +84,18 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
 
   const withAttempts = (row: DeliveryRow) => ({ ...toDelivery(row), attemptLog: attemptsOf.all(row.id).map(toAttempt) });
 
-  const fanOut = db.transaction((deliveries: NewDelivery[], to: number, now: number) => {
+  const fanOut = writeTx(db, (deliveries: NewDelivery[], to: number, now: number) => {
     if ((cursor.get() ?? 0) >= to) return; // another dispatcher got there first
     let seq = maxSeq.get() ?? 0;
     for (const d of deliveries) insertDelivery.run({ ...d, seq: ++seq, due: now });
     setCursor.run(to);
   });
-  const claim = db.transaction((now: number, leaseMs: number, limit: number) => {
+  const claim = writeTx(db, (now: number, leaseMs: number, limit: number) => {
     const rows = due.all(now, now, limit);
     for (const r of rows) lease.run(now + leaseMs, r.id);
     return rows.map(toDelivery);
   });
-  const record = db.transaction((r: AttemptRecord, now: number) => {
+  const record = writeTx(db, (r: AttemptRecord, now: number) => {
     const current = deliveryById.get(r.deliveryId);
     if (current === undefined) return;
     const at = new Date(now).toISOString();
@@ -114,7 +114,7 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
       failPendingOf.run(FAILED_BY.disabled(r.disableEndpoint), at, current.endpoint_id);
     }
   });
-  const remove = db.transaction((tenant: string, id: string) => {
+  const remove = writeTx(db, (tenant: string, id: string) => {
     if (removeEndpoint.run(tenant, id).changes === 0) return false;
     failPendingOf.run(FAILED_BY.deleted, new Date().toISOString(), id);
     return true;
@@ -126,12 +126,12 @@ export function openSqliteWebhooks(opts: { path: string }): WebhookStore {
     getEndpoint: (tenant, id) => later(() => nullable(endpointOf.get(tenant, id), toEndpoint)),
     listEndpoints: (tenant) => later(() => endpointsOf.all(tenant).map(toEndpoint)),
     activeEndpoints: () => later(() => active.all().map(toEndpoint)),
-    deleteEndpoint: (tenant, id) => later(() => remove.immediate(tenant, id)),
+    deleteEndpoint: (tenant, id) => later(() => remove(tenant, id)),
     setSecrets: (tenant, id, secrets: EndpointSecret[]) => later(() => updateSecrets.run(JSON.stringify(secrets), tenant, id).changes === 1),
-    fanOut: (deliveries, to, now) => later(() => fanOut.immediate(deliveries, to, now)),
+    fanOut: (deliveries, to, now) => later(() => fanOut(deliveries, to, now)),
     fanOutCursor: () => later(() => cursor.get() ?? 0),
-    claimDue: (now, leaseMs, limit) => later(() => claim.immediate(now, leaseMs, limit)),
-    recordAttempt: (r, now) => later(() => record.immediate(r, now)),
+    claimDue: (now, leaseMs, limit) => later(() => claim(now, leaseMs, limit)),
+    recordAttempt: (r, now) => later(() => record(r, now)),
     releaseLeases: () => later(() => unlease.run().changes),
     nextDueAt: () => later(() => nextDue.get() ?? null),
     getDelivery: (tenant, endpointId, id) => later(() => nullable(deliveryOf.get(tenant, endpointId, id), withAttempts)),
