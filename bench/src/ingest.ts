@@ -4,12 +4,13 @@
  * client on the same broker with the same payloads, in the same run. Gateways stand at several sites,
  * as a central deployment serves many: ingest runs with the worker threads `pledgewatch start` would
  * give it (ingestWorkers, PW_INGEST_WORKERS overrides), each a shard of the sites; the figure of one
- * worker is printed too, measured the same way.
+ * worker is printed too, measured the same way. Three rounds (PW_BENCH_ROUNDS) each pair a baseline
+ * run with an ingest run next to it; the pair with the median ratio is printed.
  */
 import { isoTime, topics } from '@pledgewatch/common';
 import { tempDir } from '@pledgewatch/common/testing';
 import { loadCentralConfig } from '@pledgewatch/cli/config';
-import { BrokerShardRouting, hashPassword, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
+import { BrokerShardRouting, hashPassword, shardMqtt, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
 import { newWriteLock, openSqliteState } from '@pledgewatch/store';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -24,7 +25,10 @@ const BATCHES = Number(process.env.PW_BENCH_BATCHES ?? 2000);
 const TAGS = 10_000;
 const PLEDGES = 20;
 const WINDOW = 64;
-const WARMUP = 200;
+/** Batches each side gets, untimed, before its timed run: enough for the JIT to settle on both sides (the broker's main thread warms slowly). */
+const WARMUP = Number(process.env.PW_BENCH_WARMUP ?? 1000);
+/** Baseline and ingest runs side by side (see measureIngest). */
+const ROUNDS = Number(process.env.PW_BENCH_ROUNDS ?? 3);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,10 +97,11 @@ export async function benchIngest(): Promise<void> {
 }
 
 /** Ingest's events/s on `workers` threads and the bare subscriber's, same run (see the file comment). */
-export async function measureIngest(workers: number): Promise<{ value: number; baseline: number }> {
+export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{ value: number; baseline: number }> {
   const dir = tempDir('pw-bench-ingest-');
   // As `pledgewatch start` opens them: the process's threads take turns writing each file.
   const state = { kind: 'sqlite', path: dir.file('state.db'), writeLock: newWriteLock() } as const;
+  const seriesLock = newWriteLock();
   const store = openSqliteState(state);
   const logger = pino({ level: 'warn' });
   const registry = new Registry();
@@ -137,34 +142,65 @@ export async function measureIngest(workers: number): Promise<{ value: number; b
   };
 
   // Baseline: a bare subscriber that counts and discards.
-  const bare = await mqtt.connectAsync(broker.url, { ...service, clientId: 'bench-bare', clean: true });
-  await bare.subscribeAsync(topics.allEvents, { qos: 1 });
-  let received = 0;
-  bare.on('message', () => (received += BATCH));
-  const baseline = await timed(1, () => Promise.resolve(received));
-  await bare.endAsync();
+  const bareRound = async (seqBase: number): Promise<number> => {
+    const bare = await mqtt.connectAsync(broker.url, { ...service, clientId: 'bench-bare', clean: true });
+    await bare.subscribeAsync(topics.allEvents, { qos: 1 });
+    let received = 0;
+    bare.on('message', () => (received += BATCH));
+    const rate = await timed(seqBase, () => Promise.resolve(received));
+    await bare.endAsync();
+    return rate;
+  };
 
   // Ingest as `pledgewatch start` runs it (worker threads with their own store connections, one shard
   // of the sites each): the same payloads, with fresh seqs, through validation, dedup, batch log, live
-  // state and series.
-  const ingest = await startIngestWorker({
-    workers,
-    state,
-    series: { kind: 'sqlite', path: dir.file('series.db'), writeLock: newWriteLock() },
-    mqtt: { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents] },
-    logLevel: 'warn',
-    logger,
-  });
-  const applied = async () =>
-    (await ingest.metrics())
-      .find((m) => m.name === 'pw_ingest_events_total')
-      ?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
-  const value = await timed(1_000_000, applied);
+  // state and series. Started afresh each round; its persistent sessions are ended after it, so that
+  // the broker does not queue the next baseline's messages for it.
+  const mqttOptions = { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents] };
+  const ingestRound = async (seqBase: number): Promise<number> => {
+    const ingest = await startIngestWorker({
+      workers,
+      state,
+      series: { kind: 'sqlite', path: dir.file('series.db'), writeLock: seriesLock },
+      mqtt: mqttOptions,
+      logLevel: 'warn',
+      logger,
+    });
+    const applied = async () =>
+      (await ingest.metrics())
+        .find((m) => m.name === 'pw_ingest_events_total')
+        ?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
+    const rate = await timed(seqBase, applied);
+    await ingest.stop();
+    for (let k = 0; k < workers; k++) {
+      const session = await mqtt.connectAsync(broker.url, { ...service, clientId: shardMqtt(mqttOptions, k).clientId, clean: true });
+      await session.endAsync();
+    }
+    return rate;
+  };
+
+  // Rounds pair a baseline with an ingest run next to it, in alternating order, so that what else the
+  // machine does meanwhile hits both sides of a pair alike; the pair with the median ratio is reported.
+  const pairs: { value: number; baseline: number }[] = [];
+  const phase = (n: number) => 1 + n * (WARMUP + BATCHES); // every phase its own seqs: ingest drops replays
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      const baseline = await bareRound(phase(2 * r));
+      pairs.push({ baseline, value: await ingestRound(phase(2 * r + 1)) });
+    } else {
+      const value = await ingestRound(phase(2 * r));
+      pairs.push({ value, baseline: await bareRound(phase(2 * r + 1)) });
+    }
+  }
+  for (const [r, p] of pairs.entries()) {
+    process.stderr.write(`ingest bench, ${workers} worker(s), round ${r + 1}: ${Math.round(p.value)} events/s against ${Math.round(p.baseline)}, ratio ${(p.value / p.baseline).toFixed(3)}\n`);
+  }
+  pairs.sort((a, b) => a.value / a.baseline - b.value / b.baseline);
+  const median = pairs[Math.floor(pairs.length / 2)] as { value: number; baseline: number };
 
   for (const c of publishers) await c.endAsync();
-  await ingest.stop();
   await broker.close();
   await store.close();
   dir.remove();
-  return { value, baseline };
+  return median;
 }

@@ -31,7 +31,7 @@ export async function benchWebhook(): Promise<void> {
   // The load is half of ingest's maximum measured in this run (PW_BENCH_WEBHOOK_LOAD overrides it): of
   // one worker's, since it comes from one site, which one shard serves.
   const given = process.env.PW_BENCH_WEBHOOK_LOAD;
-  const LOAD_EVENTS_PER_S = given === undefined ? Math.round((await measureIngest(1)).value / 2) : Number(given);
+  const LOAD_EVENTS_PER_S = given === undefined ? Math.round((await measureIngest(1, 1)).value / 2) : Number(given);
   const dir = tempDir('pw-bench-webhook-');
   const arrivals = new Map<string, number>();
   const receiver = createServer((req, res) => {
