@@ -54,6 +54,25 @@ describe('InfluxDB write request', () => {
     expect(classifyInfluxError(err, 10)).toEqual({ retry: false, lostPoints: 3, reason: expect.stringContaining('field type conflict') as unknown });
   });
 
+  it('sends again, on a new connection, when the server closed the kept-alive one it reused', async () => {
+    const served = new WeakSet<object>();
+    let requests = 0;
+    server = http.createServer((req, res) => {
+      requests++;
+      // A connection that served a request already is closed on the next, as an idle timeout would.
+      if (served.has(req.socket)) return void req.socket.destroy();
+      served.add(req.socket);
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const w = writeRequester(parseInfluxUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/db`), { maxSockets: 1, timeoutMs: 1_000 });
+    await w.send(Buffer.from('m f=1 1'));
+    await w.send(Buffer.from('m f=2 2'));
+    w.close();
+    expect(requests).toBe(3);
+  });
+
   it('retries a server error, a missing database and a timeout', async () => {
     const answers: ((res: http.ServerResponse) => void)[] = [
       (res) => res.writeHead(503).end('overloaded'),

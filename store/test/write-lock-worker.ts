@@ -25,7 +25,10 @@ const n = data.n ?? 0;
 
 switch (data.mode) {
   case 'counter':
-    // Read, sleep, write back: without mutual exclusion, increments get lost.
+    // All threads start at once (cells[1] turns 1), then read, sleep, write back: without mutual
+    // exclusion, increments get lost.
+    port.postMessage('ready');
+    Atomics.wait(cells, 1, 0);
     for (let i = 0; i < n; i++) {
       lock.run(() => {
         const v = cells[0] ?? 0;

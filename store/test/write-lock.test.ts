@@ -34,9 +34,13 @@ function start(data: Omit<LockWorkerData, 'entry'>): { worker: Worker; messages:
 describe('SQLite write lock', () => {
   it('lets one thread at a time in', async () => {
     const lock = newWriteLock();
-    const shared = new SharedArrayBuffer(4);
-    await Promise.all([0, 1, 2].map((id) => start({ mode: 'counter', lock, shared, id, n: 200 }).done));
-    expect(new Int32Array(shared)[0]).toBe(600);
+    const cells = new Int32Array(new SharedArrayBuffer(8));
+    const threads = [0, 1, 2].map((id) => start({ mode: 'counter', lock, shared: cells.buffer, id, n: 300 }));
+    await waitFor('all threads ready', () => threads.every((t) => t.messages.includes('ready')));
+    Atomics.store(cells, 1, 1);
+    Atomics.notify(cells, 1);
+    await Promise.all(threads.map((t) => t.done));
+    expect(cells[0]).toBe(900);
   });
 
   it('gives turns in the order they were asked for', async () => {

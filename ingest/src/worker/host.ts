@@ -98,11 +98,13 @@ function shardState(state: IngestWorkerOptions['state'], workers: number): Inges
 }
 
 /**
- * Young generation of a worker's heap (V8's default gives 32 MB: two 16 MB semi-spaces). A batch's
+ * Young generation of a worker's heap, as Node counts it: three times V8's semi-space (two semi-spaces
+ * and new large objects); the default, 48 MB, has 16 MB semi-spaces. A batch's
  * events, and the tag states that replace each other a few batches later, die young when the nursery
  * holds a second or so of traffic; in a small one they are promoted first and collected by the old
- * generation's far costlier marking. 192 MB (two 64 MB semi-spaces) cut ingest's CPU a tag event by a
- * fifth in-process; it is reserved address space, filled only as fast as messages come in.
+ * generation's far costlier marking. 192 MB (64 MB semi-spaces) cut ingest's CPU a tag event by a fifth
+ * in-process; V8 grows the nursery towards it only while traffic keeps it busy (up to ~128 MB of memory a
+ * worker under full load).
  */
 const YOUNG_GENERATION_MB = 192;
 

@@ -1,8 +1,9 @@
 /**
  * Whether a failed InfluxDB request may succeed later (the property decides between retrying and
- * dropping, as influxdb-client-js's `canRetry()` does). The client reports 5xx and timeouts as
- * ServiceNotAvailableError, other HTTP answers as RequestError with the response, and socket errors
- * as Node's own errors with a code.
+ * dropping, as influxdb-client-js's `canRetry()` does). Writes (write-request.ts) report an HTTP
+ * answer as an InfluxHttpError with its status, a timeout as ETIMEDOUT; queries go through the influx
+ * client, which reports 5xx and timeouts as ServiceNotAvailableError and other HTTP answers as a
+ * RequestError with the response. Socket errors are Node's own, with a code.
  */
 import type { SendFailure } from './types.ts';
 

@@ -51,23 +51,24 @@ interface SeriesNode {
 }
 
 /**
- * What a store has serialised before: escaped names (measurements, field keys; a small set fixed by the
- * code that writes points) and series keys. A series key — the measurement and the escaped tags, the
+ * What a store has serialised before: escaped field keys (a small set fixed by the code that writes
+ * points) and series keys. A series key — the measurement and the escaped tags, the
  * start of every line of that series — is found by walking a tree by tag key and value, so a point of
  * a known series costs lookups instead of escaping and concatenating each tag, and its line starts
  * with one flat string. Series are few by design (the schema's point); both caches are bounded all the
  * same, and past the bound keys are built each time.
  */
 export class NameCache {
-  private readonly names = new Map<string, string | null>();
+  private readonly fieldKeys = new Map<string, string | null>();
   private readonly measurements = new Map<string, SeriesNode>();
   private nodes = 0;
 
-  get(name: string, chars: RegExp): string | null {
-    let e = this.names.get(name);
+  /** The escaped field key, or null when it holds a line break. */
+  fieldKey(key: string): string | null {
+    let e = this.fieldKeys.get(key);
     if (e === undefined) {
-      e = escaped(name, chars);
-      if (this.names.size < 1_000) this.names.set(name, e);
+      e = escaped(key, TAG_CHARS);
+      if (this.fieldKeys.size < 1_000) this.fieldKeys.set(key, e);
     }
     return e;
   }
@@ -75,11 +76,14 @@ export class NameCache {
   /** The line's start, `measurement,k1=v1,k2=v2`, or null with the reason in `why`. */
   seriesKey(measurement: string, tags: Readonly<Record<string, string>>, why: Refusal): string | null {
     let node: SeriesNode | undefined = this.measurements.get(measurement);
+    /** Whether `node` is in the tree (only then are steps after it kept). */
+    let kept = true;
     if (node === undefined) {
-      const m = measurement === '' ? null : this.get(measurement, MEASUREMENT_CHARS);
+      const m = measurement === '' ? null : escaped(measurement, MEASUREMENT_CHARS);
       if (m === null) return refuse(why, 'measurement must be a non-empty single line');
       node = { prefix: m, key: null, byValue: null, others: null };
-      if (this.measurements.size < 1_000) this.measurements.set(measurement, node);
+      kept = this.measurements.size < 1_000;
+      if (kept) this.measurements.set(measurement, node);
     }
     for (const key in tags) {
       const value = tags[key];
@@ -92,7 +96,8 @@ export class NameCache {
         const v = escaped(value, TAG_CHARS);
         if (k === null || v === null) return refuse(why, `tag "${key}" holds a line break`);
         child = { prefix: flat(node.prefix + ',' + k + '=' + v), key: null, byValue: null, others: null };
-        if (this.nodes < MAX_SERIES_NODES) {
+        kept &&= this.nodes < MAX_SERIES_NODES;
+        if (kept) {
           this.nodes++;
           childrenOf(node, key).set(value, child);
         }
@@ -132,7 +137,7 @@ export function toLine(p: SeriesPoint, why: Refusal, names: NameCache = new Name
     const value = p.fields[key];
     // Neither SQLite nor InfluxDB can store NaN or ±Infinity: such values are left out, as the SQLite adapter does.
     if (typeof value !== 'number' || !Number.isFinite(value)) continue;
-    const k = names.get(key, TAG_CHARS);
+    const k = names.fieldKey(key);
     if (k === null) return refuse(why, `field "${key}" holds a line break`);
     // No `i` suffix: every field is a float, so a value that happens to be whole never changes its type.
     line += sep + k + '=' + String(value);

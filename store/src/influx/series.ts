@@ -107,8 +107,11 @@ export function openInfluxSeries(opts: InfluxSeriesOptions): SeriesStore {
       await writer.flush();
     },
     async close() {
-      await writer.close();
-      requester.close();
+      try {
+        await writer.close();
+      } finally {
+        requester.close();
+      }
     },
   };
 

@@ -39,31 +39,34 @@ export function writeRequester(target: InfluxTarget, opts: { maxSockets: number;
   const authorization =
     target.username === undefined ? undefined : `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}`;
 
-  return {
-    send: (body) =>
-      new Promise<void>((resolve, reject) => {
-        const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length };
-        if (authorization !== undefined) headers.authorization = authorization;
-        const req = transport.request({ agent, host: target.host, port: target.port, method: 'POST', path, headers }, (res) => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) {
-            res.on('error', reject);
-            res.resume();
-            res.on('end', resolve);
-            return;
-          }
-          let text = '';
+  const post = (body: Buffer): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length };
+      if (authorization !== undefined) headers.authorization = authorization;
+      const req = transport.request({ agent, host: target.host, port: target.port, method: 'POST', path, headers }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
           res.on('error', reject);
-          res.setEncoding('utf8');
-          res.on('data', (s: string) => {
-            if (text.length < MAX_ERROR_TEXT) text += s;
-          });
-          res.on('end', () => reject(new InfluxHttpError(status, text)));
+          res.resume();
+          res.on('end', resolve);
+          return;
+        }
+        let text = '';
+        res.on('error', reject);
+        res.setEncoding('utf8');
+        res.on('data', (s: string) => {
+          if (text.length < MAX_ERROR_TEXT) text += s;
         });
-        req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error(`InfluxDB write timed out after ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-        req.on('error', reject);
-        req.end(body);
-      }),
-    close: () => agent.destroy(),
-  };
+        res.on('end', () => reject(new InfluxHttpError(status, text)));
+      });
+      req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error(`InfluxDB write timed out after ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (err: Error & { code?: string }) => {
+        // A kept-alive connection the server closed just as we reused it: once more, on a new one.
+        if (req.reusedSocket && err.code === 'ECONNRESET') post(body).then(resolve, reject);
+        else reject(err);
+      });
+      req.end(body);
+    });
+
+  return { send: post, close: () => agent.destroy() };
 }

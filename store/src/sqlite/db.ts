@@ -8,12 +8,22 @@ export type Db = Database.Database;
 /** How long a writer waits for another process's write lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
 
-/** The lock each connection's write transactions take first, when its opener was given one (see write-lock.ts). */
+/** The lock each connection's writes take first, when its opener was given one (see write-lock.ts). */
 const writeLocks = new WeakMap<Db, WriteLock>();
+/**
+ * One WriteLock per shared buffer in each thread: two connections of a thread on one file (the state
+ * and webhook stores) share its turn, so a write of one inside a write of the other runs in the outer
+ * turn instead of waiting for itself.
+ */
+const locksByBuffer = new WeakMap<SharedArrayBuffer, WriteLock>();
 
 export function openDatabase(path: string, component: MigrationComponent, writeLock?: SharedArrayBuffer): Db {
   const db = new Database(path);
-  if (writeLock !== undefined) writeLocks.set(db, new WriteLock(writeLock));
+  if (writeLock !== undefined) {
+    let lock = locksByBuffer.get(writeLock);
+    if (lock === undefined) locksByBuffer.set(writeLock, (lock = new WriteLock(writeLock)));
+    writeLocks.set(db, lock);
+  }
   try {
     // ':memory:' answers 'memory' here, which is fine: there is no other connection to share with.
     db.pragma('journal_mode = WAL');
@@ -39,6 +49,12 @@ export function writeTx<A extends unknown[], R>(db: Db, work: (...args: A) => R)
   const tx = db.transaction(work);
   const lock = writeLocks.get(db);
   return lock === undefined ? (...args) => tx.immediate(...args) : (...args) => lock.run(() => tx.immediate(...args));
+}
+
+/** One writing statement outside writeTx (its own implicit transaction), in the connection's turn as well. */
+export function writeRun<T>(db: Db, work: () => T): T {
+  const lock = writeLocks.get(db);
+  return lock === undefined ? work() : lock.run(work);
 }
 
 /** Applies the migrations `db` lacks, all in one transaction so a failure leaves the old schema. */

@@ -1,7 +1,7 @@
 /** API keys, MQTT accounts and the gateway status recorded on them. */
 import { PwError, type GatewayStatusMessage } from '@pledgewatch/common';
 import type { ApiKeyRecord, GatewayRecord, MqttAccount, MqttAccountKind, StateStore } from '../state.ts';
-import { later, type Db } from './db.ts';
+import { later, writeRun, type Db } from './db.ts';
 
 type IdentityOps = Pick<
   StateStore,
@@ -65,7 +65,7 @@ export function identityOps(db: Db): IdentityOps {
   return {
     createApiKey: (key) =>
       later(() => {
-        insertKey.run({ id: key.id, tenant: key.tenant, hash: key.hash, created_at: key.createdAt });
+        writeRun(db, () => insertKey.run({ id: key.id, tenant: key.tenant, hash: key.hash, created_at: key.createdAt }));
       }),
 
     findApiKeyByHash: (hash) =>
@@ -76,13 +76,15 @@ export function identityOps(db: Db): IdentityOps {
 
     createMqttAccount: (account) =>
       later(() => {
-        const { changes } = insertAccount.run({
-          id: account.id,
-          kind: account.kind,
-          site_id: account.siteId,
-          password_hash: account.passwordHash,
-          created_at: account.createdAt,
-        });
+        const { changes } = writeRun(db, () =>
+          insertAccount.run({
+            id: account.id,
+            kind: account.kind,
+            site_id: account.siteId,
+            password_hash: account.passwordHash,
+            created_at: account.createdAt,
+          }),
+        );
         if (changes === 0) throw new PwError('ACCOUNT_EXISTS', `MQTT account ${account.id} already exists`);
       }),
 
@@ -106,7 +108,7 @@ export function identityOps(db: Db): IdentityOps {
     // gateways publish, so such a message can only be a leftover of a deleted account.
     recordGatewayStatus: (id, status, receivedAt) =>
       later(() => {
-        updateStatus.run({ id, online: status.online ? 1 : 0, last_seen_at: receivedAt, status: JSON.stringify(status) });
+        writeRun(db, () => updateStatus.run({ id, online: status.online ? 1 : 0, last_seen_at: receivedAt, status: JSON.stringify(status) }));
       }),
   };
 }

@@ -104,7 +104,7 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
   // The alert and status changes a batch caused commit with its log entry: a crash keeps all or none.
   // The payload is in its segment before the row that points to it commits (a crash between leaves
   // unreferenced bytes, pruned with their segment).
-  const commit = writeTx(db, 
+  const commit = writeTx(db,
     (batch: LoggedBatch, ref: SegmentRef | null, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
       if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
       logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, ref === null ? batch.payload : EMPTY, ref?.segment ?? null, ref?.offset ?? null);

@@ -2,7 +2,7 @@
 import { auditEntry, normaliseEpc, PwError, type Pledge, type ValuationStatus } from '@pledgewatch/common';
 import type { StateStore } from '../state.ts';
 import type { AuditWriter } from './audit.ts';
-import { later, writeTx, type Db } from './db.ts';
+import { later, writeRun, writeTx, type Db } from './db.ts';
 import { toMs } from './time.ts';
 
 type PledgeOps = Pick<
@@ -115,7 +115,7 @@ export function pledgeOps(db: Db, audit: AuditWriter): PledgeOps {
     // Unknown ids are ignored: the status belongs to a pledge row and there is none to attach it to.
     setPledgeStatus: (pledgeId, status) =>
       later(() => {
-        setStatus.run(status, pledgeId);
+        writeRun(db, () => setStatus.run(status, pledgeId));
       }),
     getPledgeStatus: (pledgeId) => later(() => getStatus.get(pledgeId) ?? null),
   };

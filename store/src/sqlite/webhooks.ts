@@ -12,7 +12,7 @@ import {
   type DeliveryRow,
   type EndpointRow,
 } from '../webhook-rows.ts';
-import { later, openDatabase, writeTx } from './db.ts';
+import { later, openDatabase, writeRun, writeTx } from './db.ts';
 
 export function openSqliteWebhooks(opts: { path: string; writeLock?: SharedArrayBuffer }): WebhookStore {
   const db = openDatabase(opts.path, 'webhooks', opts.writeLock);
@@ -122,22 +122,22 @@ export function openSqliteWebhooks(opts: { path: string; writeLock?: SharedArray
 
   return {
     kind: 'sqlite',
-    createEndpoint: (e) => later(() => void insertEndpoint.run(fromEndpoint(e))),
+    createEndpoint: (e) => later(() => void writeRun(db, () => insertEndpoint.run(fromEndpoint(e)))),
     getEndpoint: (tenant, id) => later(() => nullable(endpointOf.get(tenant, id), toEndpoint)),
     listEndpoints: (tenant) => later(() => endpointsOf.all(tenant).map(toEndpoint)),
     activeEndpoints: () => later(() => active.all().map(toEndpoint)),
     deleteEndpoint: (tenant, id) => later(() => remove(tenant, id)),
-    setSecrets: (tenant, id, secrets: EndpointSecret[]) => later(() => updateSecrets.run(JSON.stringify(secrets), tenant, id).changes === 1),
+    setSecrets: (tenant, id, secrets: EndpointSecret[]) => later(() => writeRun(db, () => updateSecrets.run(JSON.stringify(secrets), tenant, id)).changes === 1),
     fanOut: (deliveries, to, now) => later(() => fanOut(deliveries, to, now)),
     fanOutCursor: () => later(() => cursor.get() ?? 0),
     claimDue: (now, leaseMs, limit) => later(() => claim(now, leaseMs, limit)),
     recordAttempt: (r, now) => later(() => record(r, now)),
-    releaseLeases: () => later(() => unlease.run().changes),
+    releaseLeases: () => later(() => writeRun(db, () => unlease.run()).changes),
     nextDueAt: () => later(() => nextDue.get() ?? null),
     getDelivery: (tenant, endpointId, id) => later(() => nullable(deliveryOf.get(tenant, endpointId, id), withAttempts)),
     listDeliveries: (tenant, endpointId, limit) => later(() => deliveriesOf.all(tenant, endpointId, limit).map(withAttempts)),
     redeliver: (tenant, endpointId, id, now) =>
-      later(() => replay.run(now, new Date(now).toISOString(), tenant, endpointId, id).changes === 1),
+      later(() => writeRun(db, () => replay.run(now, new Date(now).toISOString(), tenant, endpointId, id)).changes === 1),
     close: () => later(() => void db.close()),
   };
 }
