@@ -10,7 +10,7 @@
 import { isoTime, topics } from '@pledgewatch/common';
 import { tempDir } from '@pledgewatch/common/testing';
 import { loadCentralConfig } from '@pledgewatch/cli/config';
-import { BrokerShardRouting, hashPassword, shardMqtt, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
+import { BrokerShardRouting, endShardSession, hashPassword, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
 import { newWriteLock, openSqliteState } from '@pledgewatch/store';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -172,10 +172,7 @@ export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{
         ?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
     const rate = await timed(seqBase, applied);
     await ingest.stop();
-    for (let k = 0; k < workers; k++) {
-      const session = await mqtt.connectAsync(broker.url, { ...service, clientId: shardMqtt(mqttOptions, k).clientId, clean: true });
-      await session.endAsync();
-    }
+    for (let k = 0; k < workers; k++) await endShardSession(mqttOptions, k);
     return rate;
   };
 

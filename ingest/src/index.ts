@@ -6,7 +6,7 @@ export { generatePassword, hashPassword, verifyPassword } from './broker/passwor
 export { aclRules, mosquittoHash, upsertMosquittoAccount, type BrokerRole, type MosquittoFiles } from './broker/mosquitto-files.ts';
 export { seriesMetrics } from './series-metrics.ts';
 export { startIngestWorker, type IngestWorker, type IngestWorkerHostOptions } from './worker/host.ts';
-export { reconcileShardSessions, shardMqtt, type ShardCountChange } from './worker/sessions.ts';
+export { endShardSession, reconcileShardSessions, shardMqtt, type ShardCountChange } from './worker/sessions.ts';
 export { MAX_INGEST_SHARDS, siteShards, type ShardNews } from './shards.ts';
 export type { IngestWorkerOptions } from './worker/protocol.ts';
 export { DEFAULT_RULE_SETTINGS, RuleSettings, ruleConfig, type RuleConfig, type RuleSettingsT } from './rules/config.ts';

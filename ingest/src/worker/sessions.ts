@@ -55,19 +55,8 @@ export async function reconcileShardSessions(change: ShardCountChange): Promise<
   const ended: string[] = [];
   const left: string[] = [];
   for (let k = workers; k < previous; k++) {
-    const options = shardMqtt(change.mqtt, k);
     try {
-      // A clean-session connect under the same client id ends the persistent session.
-      const client = await mqtt.connectAsync(options.url, {
-        clientId: options.clientId,
-        clean: true,
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-        connectTimeout: 10_000,
-        ...(options.username === undefined ? {} : { username: options.username }),
-        ...(options.password === undefined ? {} : { password: options.password }),
-      });
-      await client.endAsync();
+      await endShardSession(change.mqtt, k);
       ended.push(identity(change.mqtt, k));
     } catch (err) {
       logger.warn({ err: (err as Error).message, session: identity(change.mqtt, k) }, 'could not end the broker session of a shard no longer run');
@@ -80,6 +69,21 @@ export async function reconcileShardSessions(change: ShardCountChange): Promise<
       ? 'ingest runs fewer workers than last time: ended the broker sessions of the shards no longer run (their backlog is also in the remaining sessions)'
       : 'ingest runs fewer workers than last time: end the broker sessions left by hand (connect once with a clean session as each), or they queue every message until the broker drops them',
   );
+}
+
+/** Ends shard k's persistent broker session: a clean-session connect under the same client id does that. */
+export async function endShardSession(base: IngestWorkerOptions['mqtt'], k: number): Promise<void> {
+  const options = shardMqtt(base, k);
+  const client = await mqtt.connectAsync(options.url, {
+    clientId: options.clientId,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+  });
+  await client.endAsync();
 }
 
 /** How a shard's session is named on the broker: the user name when the URL has one (Mosquitto's client id), else the client id. */

@@ -53,12 +53,12 @@ export class WriteLock {
     let since = Date.now();
     // Until our turn comes — or has gone by: passed on while we slept, and then we write unordered.
     while (serving !== ticket && ((ticket - serving) | 0) > 0) {
-      const result = Atomics.wait(this.cells, SERVING, serving, this.staleMs);
+      Atomics.wait(this.cells, SERVING, serving, this.staleMs);
       const now = Atomics.load(this.cells, SERVING);
       if (now !== serving) {
         serving = now;
         since = Date.now();
-      } else if (result === 'timed-out' && Date.now() - since >= this.staleMs) {
+      } else if (Date.now() - since >= this.staleMs) {
         // The same turn for staleMs: its holder is gone. Pass it on.
         if (Atomics.compareExchange(this.cells, SERVING, serving, serving + 1) === serving) Atomics.notify(this.cells, SERVING);
         since = Date.now();
