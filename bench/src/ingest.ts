@@ -6,6 +6,12 @@
  * give it (ingestWorkers, PW_INGEST_WORKERS overrides), each a shard of the sites; the figure of one
  * worker is printed too, measured the same way. Three rounds (PW_BENCH_ROUNDS) each pair a baseline
  * run with an ingest run next to it; the pair with the median ratio is printed.
+ *
+ * Both sides stay up for all the rounds, as they would in service: ingest is measured warm, not while
+ * V8 is still compiling its fresh worker threads (on two cores that compiling took a third of the
+ * machine for the first seconds). So that neither side gets the other's messages, the bare subscriber
+ * reads a topic of the gateways' own that ingest does not subscribe to (BARE_TOPIC): the broker does
+ * the same work for it — same publishers, payloads, QoS, topic depth and access checks.
  */
 import { isoTime, topics } from '@pledgewatch/common';
 import { tempDir } from '@pledgewatch/common/testing';
@@ -46,7 +52,11 @@ const OWN_TAGS: number[][] = Array.from({ length: GATEWAYS }, (_, g) => {
   return atSite.filter((_, i) => i % (GATEWAYS / SITES) === Math.floor(g / SITES));
 });
 
-function payloads(seqBase: number, batches: number): { topic: string; body: Buffer }[] {
+/** What the bare subscriber reads: under each gateway's own topics, not one ingest subscribes to. */
+const BARE_TOPIC = (gatewayId: string) => `pw/v1/gw/${gatewayId}/bench`;
+const BARE_FILTER = 'pw/v1/gw/+/bench';
+
+function payloads(seqBase: number, batches: number, topicOf: (gatewayId: string) => string): { topic: string; body: Buffer }[] {
   const out: { topic: string; body: Buffer }[] = [];
   for (let b = 0; b < batches; b++) {
     const g = b % GATEWAYS;
@@ -65,7 +75,7 @@ function payloads(seqBase: number, batches: number): { topic: string; body: Buff
       return { type: 'tag.departed', ...common, zone: `Z${(n + 1) % 8}`, lastSeenAt: at };
     });
     const body = { v: 1, gatewayId, seq: seqBase + k, sentAt: at, events };
-    out.push({ topic: topics.events(gatewayId), body: Buffer.from(JSON.stringify(body)) });
+    out.push({ topic: topicOf(gatewayId), body: Buffer.from(JSON.stringify(body)) });
   }
   return out;
 }
@@ -127,66 +137,58 @@ export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{
     Array.from({ length: GATEWAYS }, (_, g) => mqtt.connectAsync(broker.url, { username: `gw-${g}`, password: 'gw', clientId: `bench-gw-${g}` })),
   );
   const sendAll = (messages: { topic: string; body: Buffer }[]) =>
-    Promise.all(publishers.map((c, g) => publishAll(c, messages.filter((m) => m.topic === topics.events(`gw-${g}`)))));
-  const total = BATCHES * BATCH;
-
-  // Each side first gets WARMUP batches, untimed, so that neither is measured while its code is cold.
-  const timed = async (seqBase: number, processed: () => Promise<number>): Promise<number> => {
-    await sendAll(payloads(seqBase, WARMUP));
-    while ((await processed()) < WARMUP * BATCH) await sleep(10);
-    const messages = payloads(seqBase + WARMUP, BATCHES);
-    const t0 = performance.now();
-    await sendAll(messages);
-    while ((await processed()) < (WARMUP + BATCHES) * BATCH) await sleep(20);
-    return total / ((performance.now() - t0) / 1000);
-  };
+    Promise.all(publishers.map((c, g) => publishAll(c, messages.filter((m) => m.topic.startsWith(`pw/v1/gw/gw-${g}/`)))));
 
   // Baseline: a bare subscriber that counts and discards.
-  const bareRound = async (seqBase: number): Promise<number> => {
-    const bare = await mqtt.connectAsync(broker.url, { ...service, clientId: 'bench-bare', clean: true });
-    await bare.subscribeAsync(topics.allEvents, { qos: 1 });
-    let received = 0;
-    bare.on('message', () => (received += BATCH));
-    const rate = await timed(seqBase, () => Promise.resolve(received));
-    await bare.endAsync();
-    return rate;
-  };
+  const bare = await mqtt.connectAsync(broker.url, { ...service, clientId: 'bench-bare', clean: true });
+  await bare.subscribeAsync(BARE_FILTER, { qos: 1 });
+  let received = 0;
+  bare.on('message', () => (received += BATCH));
 
   // Ingest as `pledgewatch start` runs it (worker threads with their own store connections, one shard
-  // of the sites each): the same payloads, with fresh seqs, through validation, dedup, batch log, live
-  // state and series. Started afresh each round; its persistent sessions are ended after it, so that
-  // the broker does not queue the next baseline's messages for it.
+  // of the sites each): validation, dedup, batch log, live state and series.
   const mqttOptions = { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents] };
-  const ingestRound = async (seqBase: number): Promise<number> => {
-    const ingest = await startIngestWorker({
-      workers,
-      state,
-      series: { kind: 'sqlite', path: dir.file('series.db'), writeLock: seriesLock },
-      mqtt: mqttOptions,
-      logLevel: 'warn',
-      logger,
-    });
-    const applied = async () =>
-      (await ingest.metrics())
-        .find((m) => m.name === 'pw_ingest_events_total')
-        ?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
-    const rate = await timed(seqBase, applied);
-    await ingest.stop();
-    for (let k = 0; k < workers; k++) await endShardSession(mqttOptions, k);
-    return rate;
+  const ingest = await startIngestWorker({
+    workers,
+    state,
+    series: { kind: 'sqlite', path: dir.file('series.db'), writeLock: seriesLock },
+    mqtt: mqttOptions,
+    logLevel: 'warn',
+    logger,
+  });
+  const applied = async () =>
+    (await ingest.metrics()).find((m) => m.name === 'pw_ingest_events_total')?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
+
+  // Each side's phases: `batches` batches with fresh seqs (ingest drops replays), until all are counted.
+  let seqBase = 1;
+  const sides = {
+    baseline: { topicOf: BARE_TOPIC, processed: () => Promise.resolve(received), expected: 0 },
+    ingest: { topicOf: topics.events, processed: applied, expected: 0 },
   };
+  const phase = async (side: (typeof sides)['baseline'], batches: number): Promise<number> => {
+    const messages = payloads(seqBase, batches, side.topicOf);
+    seqBase += batches;
+    side.expected += batches * BATCH;
+    await sleep(200); // what the previous phase left running (a checkpoint, a collection) settles first
+    const t0 = performance.now();
+    await sendAll(messages);
+    while ((await side.processed()) < side.expected) await sleep(10);
+    return (batches * BATCH) / ((performance.now() - t0) / 1000);
+  };
+  // First each side gets WARMUP batches, untimed, so that neither is measured while its code is cold.
+  await phase(sides.baseline, WARMUP);
+  await phase(sides.ingest, WARMUP);
 
   // Rounds pair a baseline with an ingest run next to it, in alternating order, so that what else the
   // machine does meanwhile hits both sides of a pair alike; the pair with the median ratio is reported.
   const pairs: { value: number; baseline: number }[] = [];
-  const phase = (n: number) => 1 + n * (WARMUP + BATCHES); // every phase its own seqs: ingest drops replays
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
-      const baseline = await bareRound(phase(2 * r));
-      pairs.push({ baseline, value: await ingestRound(phase(2 * r + 1)) });
+      const baseline = await phase(sides.baseline, BATCHES);
+      pairs.push({ baseline, value: await phase(sides.ingest, BATCHES) });
     } else {
-      const value = await ingestRound(phase(2 * r));
-      pairs.push({ value, baseline: await bareRound(phase(2 * r + 1)) });
+      const value = await phase(sides.ingest, BATCHES);
+      pairs.push({ value, baseline: await phase(sides.baseline, BATCHES) });
     }
   }
   for (const [r, p] of pairs.entries()) {
@@ -195,6 +197,9 @@ export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{
   pairs.sort((a, b) => a.value / a.baseline - b.value / b.baseline);
   const median = pairs[Math.floor(pairs.length / 2)] as { value: number; baseline: number };
 
+  await ingest.stop();
+  for (let k = 0; k < workers; k++) await endShardSession(mqttOptions, k);
+  await bare.endAsync();
   for (const c of publishers) await c.endAsync();
   await broker.close();
   await store.close();

@@ -14,8 +14,19 @@ import { readerKey } from '@pledgewatch/common';
 import type { StateStore } from '@pledgewatch/store';
 import type { Logger } from 'pino';
 
+/**
+ * A tag as the checkpointer sees it (live state's TagEntry): queued once however often it changes
+ * between two checkpoints, with no lookup by EPC, and written as it stands at the checkpoint.
+ */
+export interface CheckpointedTag {
+  /** Its state as last committed: what is written. */
+  readonly committed: TagState | undefined;
+  /** Set while it waits for the next checkpoint. */
+  pending: boolean;
+}
+
 export class Checkpointer {
-  private tags = new Map<string, TagState>();
+  private tags: CheckpointedTag[] = [];
   private readers = new Map<string, ReaderHealth>();
   private batches: { gatewayId: string; seq: number }[] = [];
   private running: Promise<void> = Promise.resolve();
@@ -29,8 +40,8 @@ export class Checkpointer {
     private readonly chunkTags = 500,
   ) {}
 
-  add(batch: { gatewayId: string; seq: number } | null, tags: Iterable<TagState>, readers: Iterable<ReaderHealth>): void {
-    for (const t of tags) this.tags.set(t.epc, t);
+  add(batch: { gatewayId: string; seq: number } | null, tags: Iterable<CheckpointedTag>, readers: Iterable<ReaderHealth>): void {
+    this.queue(tags);
     for (const r of readers) this.readers.set(readerKey(r.gatewayId, r.readerId), r);
     if (batch !== null) this.batches.push(batch);
     if (this.batches.length >= this.maxBatches) void this.flush();
@@ -46,16 +57,28 @@ export class Checkpointer {
     return this.running;
   }
 
+  private queue(tags: Iterable<CheckpointedTag>): void {
+    for (const t of tags) {
+      if (t.pending) continue;
+      t.pending = true;
+      this.tags.push(t);
+    }
+  }
+
   private async write(): Promise<void> {
-    if (this.tags.size === 0 && this.readers.size === 0 && this.batches.length === 0) return;
+    if (this.tags.length === 0 && this.readers.size === 0 && this.batches.length === 0) return;
     const tags = this.tags;
     const readers = this.readers;
     const batches = this.batches;
-    this.tags = new Map();
+    this.tags = [];
     this.readers = new Map();
     this.batches = [];
+    const all: TagState[] = [];
+    for (const t of tags) {
+      t.pending = false;
+      if (t.committed !== undefined) all.push(t.committed);
+    }
     try {
-      const all = [...tags.values()];
       for (let i = this.chunkTags; i < all.length; i += this.chunkTags) {
         await this.store.checkpoint({ tags: all.slice(i - this.chunkTags, i), readers: [], batches: [] });
         await yieldToEventLoop();
@@ -63,8 +86,8 @@ export class Checkpointer {
       const last = all.length === 0 ? 0 : all.length - (((all.length - 1) % this.chunkTags) + 1);
       await this.store.checkpoint({ tags: all.slice(last), readers: [...readers.values()], batches });
     } catch (err) {
-      // Put it all back (newer changes made meanwhile win) and try again at the next checkpoint.
-      for (const [k, v] of tags) if (!this.tags.has(k)) this.tags.set(k, v);
+      // Put it all back and try again at the next checkpoint (which writes what stands by then).
+      this.queue(tags);
       for (const [k, v] of readers) if (!this.readers.has(k)) this.readers.set(k, v);
       this.batches = [...batches, ...this.batches];
       this.log.error({ err }, 'checkpoint failed; will retry');

@@ -79,7 +79,7 @@ export class IngestContext {
       if (news === undefined) byShard.set(shard, (news = {}));
       return news;
     };
-    for (const tag of work.tags.values()) {
+    for (const tag of work.tags()) {
       const owner = this.shards.ownerOfEpc(tag.epc);
       if (owner !== undefined) (newsFor(owner).tags ??= []).push(tag);
     }
@@ -89,7 +89,7 @@ export class IngestContext {
       if (owner !== undefined) (newsFor(owner).positions ??= []).push(e);
     }
     for (const [shard, news] of byShard) this.shards.share(news, shard);
-    if (work.readers.size > 0) this.shards.share({ readers: [...work.readers.values()] }, null);
+    if (work.changesReaders) this.shards.share({ readers: [...work.readers()] }, null);
   }
 
   touch(pledgeIds: Iterable<string>): void {
@@ -102,10 +102,14 @@ export class IngestContext {
    * recomputation of the whole pledge per batch.
    */
   async sampleQuantities(): Promise<void> {
-    const ids = this.touched;
-    this.touched = new Set();
-    // Valuations the same way: one point per pledge whose value changed (see PledgeValuations).
-    await this.writePoints([...this.quantityPoints(ids), ...this.alerts.valuations.samplePoints(this.clock.now())]);
+    // In the engine's turn, so that no batch is sampled before it has committed (see BatchWork).
+    const points = await this.alerts.inTurn(() => {
+      const ids = this.touched;
+      this.touched = new Set();
+      // Valuations the same way: one point per pledge whose value changed (see PledgeValuations).
+      return [...this.quantityPoints(ids), ...this.alerts.valuations.samplePoints(this.clock.now())];
+    });
+    await this.writePoints(points);
   }
 
   private quantityPoints(pledgeIds: Iterable<string>): SeriesPoint[] {
@@ -114,7 +118,7 @@ export class IngestContext {
     for (const id of pledgeIds) {
       const pledge = this.live.pledges.get(id);
       if (pledge === undefined) continue;
-      const q = pledgeQuantities(pledge, (epc) => this.live.tags.get(epc), this.live.readerIsUp, this.live.releasedOf(id));
+      const q = pledgeQuantities(pledge, (epc) => this.live.tagOf(epc), this.live.readerIsUp, this.live.releasedOf(id));
       points.push({ measurement: 'pledge_quantity', tags: { pledgeId: id }, fields: { ...q }, time });
     }
     return points;

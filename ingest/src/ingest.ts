@@ -112,13 +112,13 @@ export function createIngest(opts: IngestOptions): Ingest {
   const adoptTags = async (pledges: readonly Pledge[]): Promise<void> => {
     if (!shards.sharded || pledges.length === 0) return;
     const stored = await opts.store.getTags(pledges.flatMap((p) => p.items.map((i) => i.epc)));
-    for (const t of stored) if (supersedes(t, live.tags.get(t.epc))) live.putTag(t);
+    for (const t of stored) if (supersedes(t, live.tagOf(t.epc))) live.putTag(t);
   };
 
   /** Another shard's pledge, new here: what this shard knows of its tags (seen at its sites) goes to the owner. */
   const tellOwner = (pledge: Pledge): void => {
     const tags = pledge.items.flatMap((i) => {
-      const t = live.tags.get(i.epc);
+      const t = live.tagOf(i.epc);
       return t !== undefined && shards.ownsSite(t.siteId) ? [t] : [];
     });
     if (tags.length > 0) shards.share({ tags }, shards.shardOfSite(pledge.siteId));
@@ -127,14 +127,10 @@ export function createIngest(opts: IngestOptions): Ingest {
   /** Takes in what another shard saw (see shards.ts); returns the pledges it touched. */
   const takeNews = (news: ShardNews): string[] => {
     const touched: string[] = [];
-    const tags = (news.tags ?? []).filter((t) => supersedes(t, live.tags.get(t.epc)));
-    for (const t of tags) {
-      live.putTag(t);
-      const pledgeId = live.pledgeOfEpc.get(t.epc);
-      if (pledgeId !== undefined) touched.push(pledgeId);
-    }
+    const entries = (news.tags ?? []).filter((t) => supersedes(t, live.tagOf(t.epc))).map((t) => live.putTag(t));
+    for (const e of entries) if (e.pledgeId !== undefined) touched.push(e.pledgeId);
     // Checkpointed here too: whichever shard's checkpoint comes last, the tags table ends up current.
-    checkpointer.add(null, tags, []);
+    checkpointer.add(null, entries, []);
     for (const r of news.readers ?? []) {
       const held = live.readers.get(readerKey(r.gatewayId, r.readerId));
       if (held === undefined || !isBefore(r.at, held.at)) live.putReader(r);
@@ -202,7 +198,7 @@ export function createIngest(opts: IngestOptions): Ingest {
       inbox = null;
       for (const news of early) await receive(news);
       log.info(
-        { gateways: live.gateways.size, tags: live.tags.size, pledges: live.pledges.size, replayed, ...(shards.sharded ? { shard: shards.index, shards: shards.count } : {}) },
+        { gateways: live.gateways.size, tags: live.tagCount, pledges: live.pledges.size, replayed, ...(shards.sharded ? { shard: shards.index, shards: shards.count } : {}) },
         'state loaded',
       );
       timers.push(clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000));

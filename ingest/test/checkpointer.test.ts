@@ -3,7 +3,7 @@ import { tempDir } from '@pledgewatch/common/testing';
 import { openSqliteState, type Checkpoint, type StateStore } from '@pledgewatch/store';
 import pino from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { Checkpointer } from '../src/checkpointer.ts';
+import { Checkpointer, type CheckpointedTag } from '../src/checkpointer.ts';
 
 const log = pino({ level: 'silent' });
 const AT = '2026-03-01T08:00:00.000Z';
@@ -17,6 +17,9 @@ const tag = (n: number): TagState => ({
   lastSeenAt: AT,
   updatedAt: AT,
 });
+
+/** Tags as live state hands them over: one object per tag, whatever its changes. */
+const queued = (n: number): CheckpointedTag[] => Array.from({ length: n }, (_, i) => ({ committed: tag(i), pending: false }));
 
 let dir: ReturnType<typeof tempDir>;
 let store: StateStore;
@@ -52,7 +55,7 @@ async function logBatches(n: number): Promise<{ gatewayId: string; seq: number }
 it('writes a large checkpoint in chunks and retires the batches with the last chunk only', async () => {
   const batches = await logBatches(3);
   const cp = new Checkpointer(recording, log, 500, 100);
-  const tags = Array.from({ length: 250 }, (_, i) => tag(i));
+  const tags = queued(250);
   for (const b of batches) cp.add(b, tags.slice(0, 10), []);
   cp.add(null, tags, [{ gatewayId: 'gw-1', readerId: 'r1', connected: true, at: AT }]);
   await cp.flush();
@@ -71,7 +74,7 @@ it('keeps everything of a checkpoint that failed midway for the next one', async
   const batches = await logBatches(2);
   const cp = new Checkpointer(recording, log, 500, 100);
   for (const b of batches) cp.add(b, [], []);
-  cp.add(null, Array.from({ length: 150 }, (_, i) => tag(i)), []);
+  cp.add(null, queued(150), []);
   failAt = 1;
   await cp.flush();
   // The first chunk is written, the batches are still pending (a crash now would replay them).
@@ -86,11 +89,27 @@ it('keeps everything of a checkpoint that failed midway for the next one', async
 
 it('lets other work run between chunks', async () => {
   const cp = new Checkpointer(recording, log, 500, 10);
-  cp.add(null, Array.from({ length: 100 }, (_, i) => tag(i)), []);
+  cp.add(null, queued(100), []);
   let ranDuring = -1;
   setImmediate(() => (ranDuring = calls.length));
   await cp.flush();
   expect(calls).toHaveLength(10);
   expect(ranDuring).toBeGreaterThan(0);
   expect(ranDuring).toBeLessThan(10);
+});
+
+it('writes a tag queued many times once, as it stands at the checkpoint, and after a failure as it stands then', async () => {
+  const cp = new Checkpointer(recording, log, 500, 100);
+  const entry: { committed: TagState; pending: boolean } = { committed: tag(1), pending: false };
+  for (let i = 0; i < 5; i++) cp.add(null, [entry], []);
+  entry.committed = { ...tag(1), zone: 'B2' };
+  failAt = 0;
+  await cp.flush();
+  expect(calls[0]?.tags).toEqual([{ ...tag(1), zone: 'B2' }]);
+  entry.committed = { ...tag(1), zone: 'C3' };
+  await cp.flush();
+  expect(calls[1]?.tags).toEqual([{ ...tag(1), zone: 'C3' }]);
+  expect((await store.listTags()).map((t) => t.zone)).toEqual(['C3']);
+  await cp.flush();
+  expect(calls).toHaveLength(2);
 });

@@ -47,6 +47,16 @@ describe('ingest over the embedded broker', () => {
     await gw.publishAsync(topics.events('gw-1'), batch('gw-1', 7, [arrived(2)]), { qos: 1 });
     await waitFor('duplicate counted', async () => (await h.counter('pw_ingest_duplicate_batches_total')) === 1);
     expect((await quantities()).present).toBe(2.5);
+    // Nor does it linger in ingest's memory (a batch is applied, then taken back when it does not
+    // commit): the quantity sampled after the next batch counts tags 1 and 3 only.
+    await gw.publishAsync(topics.events('gw-1'), batch('gw-1', 8, [arrived(3)]), { qos: 1 });
+    const sampled = await waitFor('quantity sampled after the next batch', async () => {
+      const s = await h.series.query({ measurement: 'pledge_quantity', field: 'present', tags: { pledgeId: 'PL-1' }, from: 0, to: Date.now() + 1000, stepMs: 1 });
+      const last = s.at(-1)?.value;
+      return last !== undefined && last !== 2.5 && last;
+    });
+    expect(sampled).toBe(5);
+    expect((await quantities()).present).toBe(5);
   });
 
   it('counts malformed payloads and bad events without losing the good ones', async () => {

@@ -28,7 +28,7 @@ describe('pledge tally', () => {
         changes.slice(0, 20).forEach((t) => live.putTag(t));
         live.putRelease({ id: 'rel-1', tenant: 'bank-a', pledgeId: pledge.id, epcs: released, quantity: releasedQty, reason: 'sold', createdAt: T });
         changes.slice(20).forEach((t) => live.putTag(t));
-        const expected = pledgeQuantities(pledge, (e) => live.tags.get(e), live.readerIsUp, releasedGoods([{ epcs: released, quantity: releasedQty }]));
+        const expected = pledgeQuantities(pledge, (e) => live.tagOf(e), live.readerIsUp, releasedGoods([{ epcs: released, quantity: releasedQty }]));
         const got = live.tallyOf(pledge.id)?.quantities(live.readerIsUp);
         for (const k of Object.keys(expected) as (keyof typeof expected)[]) expect(got?.[k]).toBeCloseTo(expected[k], 6);
       }),

@@ -1,8 +1,8 @@
 /**
  * Runs the rules and the alert lifecycle inside ingest. The story of each entry point:
- * - a batch: stage its telemetry, evaluate the pledges it touches as if it were applied, and hand the
- *   resulting alert changes to the caller, who commits them with the batch's log entry; only then do
- *   facts and alert tracking take the changes in;
+ * - a batch: apply it to live state and stage its telemetry, evaluate the pledges it touches, and hand
+ *   the resulting alert changes to the caller, who commits them with the batch's log entry; only then do
+ *   facts and alert tracking take the changes in (a batch that does not commit is taken back out);
  * - a gateway status, a tick (confirmation delays, holds, silence, prices ageing into staleness), a
  *   price, FX rate or pledge change: evaluate, write the changes in a transaction of their own, take them in.
  * Valuation is part of every look (see valuation/valuations.ts): the LTV and price alerts go through the
@@ -38,7 +38,7 @@ import { PledgeValuations, statusChange } from '../valuation/valuations.ts';
 import { Facts } from './facts.ts';
 import { conditionKey, step, trackOpenAlert, type ConditionKey, type Step, type Tracked } from './lifecycle.ts';
 import type { AlertMetrics } from './metrics.ts';
-import { batchView, liveView, pledgeFacts, type StateView, type ViewContext } from './view.ts';
+import { liveView, pledgeFacts, type StateView, type ViewContext } from './view.ts';
 
 /** How often open alerts are re-read from the store (acknowledged or resolved by a person meanwhile). */
 const SYNC_MS = 5_000;
@@ -104,19 +104,22 @@ export class AlertEngine {
   }
 
   /**
-   * Evaluates the pledges a batch touches as if it were applied. `commit` writes the batch with the
-   * given alert changes and makes the batch live; it returns false for a duplicate, and then neither
-   * the facts nor the alerts change here either.
+   * Applies a batch (`apply` puts its changes into live state through `work`) and evaluates the pledges
+   * it touches. `commit` writes the batch with the given alert changes; it returns false for a
+   * duplicate, and then, as when anything here throws, the batch is taken back out of live state and
+   * neither the facts nor the alerts change either.
    */
   onBatch(
     work: BatchWork,
     events: readonly UplinkEvent[],
+    apply: () => void,
     commit: (changes: AlertChange[], statuses: StatusChange[]) => Promise<boolean>,
   ): Promise<boolean> {
     return this.exclusive(async () => {
       this.facts.begin();
       let fresh = false;
       try {
+        apply();
         this.observe(events, work.gateway.siteId);
         const plan = this.planBatch(work, events);
         fresh = await commit(changesOf(plan), statusesOf(plan));
@@ -124,7 +127,10 @@ export class AlertEngine {
         return fresh;
       } finally {
         if (fresh) this.facts.commit();
-        else this.facts.rollback();
+        else {
+          this.facts.rollback();
+          work.undo();
+        }
       }
     });
   }
@@ -136,8 +142,7 @@ export class AlertEngine {
   private planBatch(work: BatchWork, events: readonly UplinkEvent[]): Plan {
     if (!this.loaded) return NOTHING;
     try {
-      const view = batchView(this.opts.live, work);
-      return this.evaluate(this.touched(work, events, view.pledgeIds), view);
+      return this.evaluate(this.touched(work, events, work.pledgeIds), liveView(this.opts.live));
     } catch (err) {
       this.opts.log.error({ err, gatewayId: work.gateway.id }, 'rules failed on a batch; it is applied without alert changes');
       return NOTHING;
@@ -210,7 +215,15 @@ export class AlertEngine {
 
   /** Resolves when everything queued so far has run. */
   idle(): Promise<void> {
-    return this.exclusive(() => Promise.resolve());
+    return this.inTurn(() => undefined);
+  }
+
+  /**
+   * Runs `look` in the engine's turn, after everything queued so far: live state then holds committed
+   * batches only, never one applied but still being written.
+   */
+  inTurn<T>(look: () => T): Promise<T> {
+    return this.exclusive(() => Promise.resolve().then(look));
   }
 
   /** Alerts open now, by type (for the gauge). */
@@ -249,10 +262,10 @@ export class AlertEngine {
       } else if (e.type === 'camera') zones.add(e.zone);
       else if (e.type === 'position') trackers.add(e.trackerId);
     }
-    if (work.readers.size > 0 || zones.size > 0 || sensors.size > 0) {
+    if (work.changesReaders || zones.size > 0 || sensors.size > 0) {
       for (const p of live.pledgesAtSite(site)) {
         const byZone = p.zones.some((z) => zones.has(z));
-        if (work.readers.size > 0 || byZone || p.scales.some((s) => sensors.has(s.sensorId))) ids.add(p.id);
+        if (work.changesReaders || byZone || p.scales.some((s) => sensors.has(s.sensorId))) ids.add(p.id);
       }
     }
     if (trackers.size > 0) for (const p of live.pledges.values()) if (p.trackers?.some((t) => trackers.has(t))) ids.add(p.id);

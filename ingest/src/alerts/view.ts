@@ -1,7 +1,7 @@
 /**
- * Builds what the rules see of one pledge (PledgeFacts) from live state and facts, either as they
- * stand or as they would stand with a batch applied (an overlay over live state), so the alert
- * changes a batch causes can commit in the same transaction as the batch itself.
+ * Builds what the rules see of one pledge (PledgeFacts) from live state and facts. A batch is looked
+ * at applied to live state before it commits (see BatchWork), so the alert changes it causes commit in
+ * the same transaction as the batch itself.
  */
 import {
   classifyItem,
@@ -13,7 +13,6 @@ import {
 } from '@pledgewatch/common';
 import type { LiveState } from '../domain/live-state.ts';
 import type { PledgeTally } from '../domain/tally.ts';
-import type { BatchWork } from '../domain/work.ts';
 import type { RuleConfig } from '../rules/config.ts';
 import type { PledgeValuations } from '../valuation/valuations.ts';
 import type { EnvironmentFact, GatewayFact, ItemView, PledgeFacts, ReaderFact } from '../rules/types.ts';
@@ -29,38 +28,10 @@ export interface StateView {
 
 export function liveView(live: LiveState): StateView {
   return {
-    tagOf: (epc) => live.tags.get(epc),
+    tagOf: (epc) => live.tagOf(epc),
     readerOf: (g, r) => live.readers.get(readerKey(g, r)),
     tallyOf: (id) => live.tallyOf(id),
     readerIsUp: live.readerIsUp,
-  };
-}
-
-/**
- * Live state with a batch's changes on top; nothing in live state changes. `pledgeIds` are the
- * pledges whose tags the batch changed.
- */
-export function batchView(live: LiveState, work: BatchWork): StateView & { pledgeIds: ReadonlySet<string> } {
-  const tallies = new Map<string, PledgeTally>();
-  // Each touched pledge's tally is copied once and the batch's tag changes replayed on the copy.
-  for (const tag of work.tags.values()) {
-    const pledgeId = live.pledgeOfEpc.get(tag.epc);
-    if (pledgeId === undefined) continue;
-    let tally = tallies.get(pledgeId);
-    if (tally === undefined) {
-      const base = live.tallyOf(pledgeId);
-      if (base === undefined) continue;
-      tallies.set(pledgeId, (tally = base.clone()));
-    }
-    tally.move(tag.epc, live.tags.get(tag.epc), tag);
-  }
-  const readerOf = (g: string, r: string) => work.readers.get(readerKey(g, r)) ?? live.readers.get(readerKey(g, r));
-  return {
-    pledgeIds: new Set(tallies.keys()),
-    tagOf: (epc) => work.tagOf(epc),
-    readerOf,
-    tallyOf: (id) => tallies.get(id) ?? live.tallyOf(id),
-    readerIsUp: (g, r) => live.gateways.get(g)?.online !== false && readerOf(g, r)?.connected !== false,
   };
 }
 

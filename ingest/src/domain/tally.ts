@@ -55,27 +55,15 @@ export class PledgeTally {
     return t;
   }
 
-  /** Whether an EPC counts here (pledged and not released). */
-  counts(epc: string): boolean {
-    return this.quantityOf.has(epc);
+  /** What an EPC counts for here, in micro-units: undefined when it is not pledged here, or released. */
+  microQuantityOf(epc: string): number | undefined {
+    return this.quantityOf.get(epc);
   }
 
-  /** A tag of this pledge changed from `before` to `after`. */
-  move(epc: string, before: TagState | undefined, after: TagState | undefined): void {
-    const q = this.quantityOf.get(epc);
-    if (q === undefined) return;
+  /** A tag of this pledge counting `q` micro-units (see microQuantityOf) changed from `before` to `after`. */
+  move(q: number, before: TagState | undefined, after: TagState | undefined): void {
     this.add(before, q, -1);
     this.add(after, q, 1);
-  }
-
-  /** A copy to try a batch's changes on before they are committed. */
-  clone(): PledgeTally {
-    const t = new PledgeTally(this.pledge, this.released, this.quantityOf);
-    for (const [g, readers] of this.byReader) t.byReader.set(g, new Map([...readers].map(([r, b]) => [r, { ...b }])));
-    t.missing = this.missing;
-    t.unseen = this.unseen;
-    t.pledged = this.pledged;
-    return t;
   }
 
   quantities(readerIsUp: ReaderIsUp): Quantities {

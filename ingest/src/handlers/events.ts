@@ -20,9 +20,12 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
   for (const r of rejected) ctx.reject('invalid_event', { gatewayId, seq: batch.seq, index: r.index }, r.errors);
 
   const work = new BatchWork(ctx.live, gateway);
-  for (const event of batch.events) applyEvent(work, event);
-  // The rules and valuation look at the batch before it is live; what they decide commits with its log entry.
-  const fresh = await ctx.alerts.onBatch(work, batch.events, async (alerts, statuses) => {
+  const apply = () => {
+    for (const event of batch.events) applyEvent(work, event);
+  };
+  // The rules and valuation look at the batch applied; what they decide commits with its log entry,
+  // and a batch that does not commit is taken back out (see BatchWork).
+  const fresh = await ctx.alerts.onBatch(work, batch.events, apply, async (alerts, statuses) => {
     const logged = await ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload }, alerts, statuses);
     if (logged) commitWork(ctx, work, batch);
     return logged;
@@ -44,18 +47,11 @@ function countEvents(ctx: IngestContext, events: readonly UplinkEvent[]): void {
   for (const [type, n] of counts) ctx.metrics.events.inc({ type }, n);
 }
 
-/** Makes a logged batch's changes live and queues them, and the pledges they touch, for the next checkpoint. */
+/** Queues a logged batch's changes, and the pledges they touch, for the next checkpoint, and tells other shards. */
 function commitWork(ctx: IngestContext, work: BatchWork, batch: Pick<UplinkBatch, 'gatewayId' | 'seq' | 'events'>): void {
-  const touched = new Set<string>();
-  for (const tag of work.tags.values()) {
-    ctx.live.putTag(tag);
-    const pledgeId = ctx.live.pledgeOfEpc.get(tag.epc);
-    if (pledgeId !== undefined) touched.add(pledgeId);
-  }
-  for (const reader of work.readers.values()) ctx.live.putReader(reader);
-  if (work.readers.size > 0) for (const p of ctx.live.pledgesAtSite(work.gateway.siteId)) touched.add(p.id);
-  ctx.checkpointer.add({ gatewayId: batch.gatewayId, seq: batch.seq }, work.tags.values(), work.readers.values());
-  ctx.touch(touched);
+  ctx.touch(work.pledgeIds);
+  if (work.changesReaders) ctx.touch(ctx.live.pledgesAtSite(work.gateway.siteId).map((p) => p.id));
+  ctx.checkpointer.add({ gatewayId: batch.gatewayId, seq: batch.seq }, work.committed(), work.readers());
   ctx.shareBatch(work, batch.events);
 }
 
