@@ -46,7 +46,21 @@ export function mqttConnection(opts: MqttConnectionOptions): BrokerConnection {
       };
       const c = sendWithoutDelay(mqtt.connect(opts.url, options));
       client = c;
+      // PUBACKs of the messages handled in one turn of the event loop (a read brings several) leave in
+      // one write: each write to a loopback socket costs the sender the receiver's side of TCP too.
+      let corked = false;
+      const coalesceAcks = () => {
+        const stream = c.stream as { cork?: () => void; uncork?: () => void } | undefined;
+        if (corked || stream?.cork === undefined || stream.uncork === undefined) return;
+        corked = true;
+        stream.cork();
+        setImmediate(() => {
+          corked = false;
+          stream.uncork?.();
+        });
+      };
       c.handleMessage = (packet: IPublishPacket, done) => {
+        coalesceAcks();
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
         handler({ topic: packet.topic, payload }).then(
           () => done(),

@@ -79,7 +79,7 @@ export class IngestContext {
       if (news === undefined) byShard.set(shard, (news = {}));
       return news;
     };
-    for (const tag of work.tags()) {
+    for (const tag of work.uncountedTags()) {
       const owner = this.shards.ownerOfEpc(tag.epc);
       if (owner !== undefined) (newsFor(owner).tags ??= []).push(tag);
     }

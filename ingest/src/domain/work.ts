@@ -75,6 +75,14 @@ export class BatchWork {
     for (const e of this.changed) if (e.state !== undefined) yield e.state;
   }
 
+  /**
+   * The changed tags that no pledge of this ingest counts (an EPC is in one active pledge at a time):
+   * only these can be another shard's pledge's (see IngestContext.shareBatch).
+   */
+  *uncountedTags(): Iterable<TagState> {
+    for (const e of this.changed) if (e.quantity === undefined && e.state !== undefined) yield e.state;
+  }
+
   /** The readers whose health this batch changed, as they stand after it. */
   *readers(): Iterable<ReaderHealth> {
     for (const c of this.readerChanges.values()) yield c.after;
