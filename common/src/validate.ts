@@ -1,6 +1,7 @@
 import { Compile } from 'typebox/compile';
 import type { Static, TSchema } from 'typebox';
 import { listSchemaErrors } from './schema-errors.ts';
+import { acceptsTagEvent } from './tag-event-check.ts';
 import { BatchEnvelope, EVENT_SCHEMAS, type EventType, type UplinkBatch, type UplinkEvent } from './wire.ts';
 
 /** Where a value is wrong (JSON Pointer, '' for the whole value) and why. */
@@ -59,6 +60,7 @@ export interface BatchParse {
 
 export function validateEvent(value: unknown, index = 0): Validated<UplinkEvent> {
   const type = (value as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && acceptsTagEvent(type, value)) return { ok: true, value: value as UplinkEvent };
   const check = typeof type === 'string' ? eventChecks[type as EventType] : undefined;
   if (check === undefined) {
     const reason = typeof type === 'string' ? `unknown event type "${type}"` : 'missing event type';
@@ -76,12 +78,20 @@ export function validateEvent(value: unknown, index = 0): Validated<UplinkEvent>
 export function validateBatch(value: unknown): Validated<BatchParse> {
   const envelope = checkEnvelope(value);
   if (!envelope.ok) return envelope;
+  const raw = envelope.value.events;
   const events: UplinkEvent[] = [];
   const rejected: RejectedEvent[] = [];
-  envelope.value.events.forEach((raw, index) => {
-    const result = validateEvent(raw, index);
+  for (let index = 0; index < raw.length; index++) {
+    const event = raw[index];
+    // The ordinary tag event is taken as it is (see tag-event-check.ts); the rest go to the schemas.
+    const type = (event as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && acceptsTagEvent(type, event)) {
+      events.push(event as UplinkEvent);
+      continue;
+    }
+    const result = validateEvent(event, index);
     if (result.ok) events.push(result.value);
     else rejected.push({ index, errors: result.errors });
-  });
+  }
   return { ok: true, value: { batch: { ...envelope.value, events }, rejected } };
 }
