@@ -4,7 +4,7 @@
  * client on the same broker with the same payloads, in the same run. Gateways stand at several sites,
  * as a central deployment serves many: ingest runs with the worker threads `pledgewatch start` would
  * give it (ingestWorkers, PW_INGEST_WORKERS overrides), each a shard of the sites; the figure of one
- * worker is printed too, measured the same way. Three rounds (PW_BENCH_ROUNDS) each pair a baseline
+ * worker is printed too, measured the same way. Five rounds (PW_BENCH_ROUNDS) each pair a baseline
  * run with an ingest run next to it; the pair with the median ratio is printed.
  *
  * Both sides stay up for all the rounds, as they would in service: ingest is measured warm, not while
@@ -31,10 +31,14 @@ const BATCHES = Number(process.env.PW_BENCH_BATCHES ?? 2000);
 const TAGS = 10_000;
 const PLEDGES = 20;
 const WINDOW = 64;
-/** Batches each side gets, untimed, before its timed run: enough for the JIT to settle on both sides (the broker's main thread warms slowly). */
-const WARMUP = Number(process.env.PW_BENCH_WARMUP ?? 1000);
-/** Baseline and ingest runs side by side (see measureIngest). */
-const ROUNDS = Number(process.env.PW_BENCH_ROUNDS ?? 3);
+/**
+ * Batches each side gets, untimed, before the timed rounds: enough for V8 to have compiled the hot code
+ * of both (both kept getting faster up to about 3,000 batches: the broker's main thread, and ingest's
+ * fresh worker threads, whose compiling competes with them for the two cores).
+ */
+const WARMUP = Number(process.env.PW_BENCH_WARMUP ?? 3000);
+/** Baseline and ingest runs side by side (see measureIngest); the median pair is reported. */
+const ROUNDS = Number(process.env.PW_BENCH_ROUNDS ?? 5);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

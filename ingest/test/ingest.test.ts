@@ -59,6 +59,15 @@ describe('ingest over the embedded broker', () => {
     expect((await quantities()).present).toBe(5);
   });
 
+  it('counts applied events by type, in a batch of mixed types too', async () => {
+    const gw = await h.connect('gw-1', 'pw-gw-1');
+    const at = new Date().toISOString();
+    const departed = { type: 'tag.departed', at, epc: epc(1), zone: 'A1', readerId: 'r1', lastSeenAt: at };
+    await gw.publishAsync(topics.events('gw-1'), batch('gw-1', 1, [arrived(1), arrived(2), departed, arrived(3)]), { qos: 1 });
+    await waitFor('events counted', async () => (await h.counter('pw_ingest_events_total', { type: 'tag.arrived' })) === 3);
+    expect(await h.counter('pw_ingest_events_total', { type: 'tag.departed' })).toBe(1);
+  });
+
   it('counts malformed payloads and bad events without losing the good ones', async () => {
     const gw = await h.connect('gw-1', 'pw-gw-1');
     await gw.publishAsync(topics.events('gw-1'), '{not json', { qos: 1 });
