@@ -37,6 +37,8 @@ const WINDOW = 64;
  * fresh worker threads, whose compiling competes with them for the two cores).
  */
 const WARMUP = Number(process.env.PW_BENCH_WARMUP ?? 3000);
+/** Quiet before each phase: longer than ingest's checkpoint interval (one second). */
+const SETTLE_MS = 1500;
 /** Baseline and ingest runs side by side (see measureIngest); the median pair is reported. */
 const ROUNDS = Number(process.env.PW_BENCH_ROUNDS ?? 5);
 
@@ -112,17 +114,30 @@ export async function benchIngest(): Promise<void> {
 
 /** Ingest's events/s on `workers` threads and the bare subscriber's, same run (see the file comment). */
 export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{ value: number; baseline: number }> {
+  // Everything opened is closed again in reverse order, also when a phase fails.
+  const opened: (() => unknown)[] = [];
+  try {
+    return await measure(workers, rounds, (close) => opened.push(close));
+  } finally {
+    for (const close of opened.reverse()) await close();
+  }
+}
+
+async function measure(workers: number, rounds: number, opened: (close: () => unknown) => void): Promise<{ value: number; baseline: number }> {
   const dir = tempDir('pw-bench-ingest-');
+  opened(() => dir.remove());
   // As `pledgewatch start` opens them: the process's threads take turns writing each file.
   const state = { kind: 'sqlite', path: dir.file('state.db'), writeLock: newWriteLock() } as const;
   const seriesLock = newWriteLock();
   const store = openSqliteState(state);
+  opened(() => store.close());
   const logger = pino({ level: 'warn' });
   const registry = new Registry();
   const service = { username: 'pw-ingest', password: 'bench' };
   // As `pledgewatch start` does, sharded: each shard's session gets only its own sites' messages.
   const routing = workers > 1 ? new BrokerShardRouting(store, workers, 'pw-ingest') : undefined;
   const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, logger, registry, service, ...(routing === undefined ? {} : { routing }) });
+  opened(() => broker.close());
   const hash = await hashPassword('gw');
   // Registered in site order, so that with two workers sites 0 and 2 are one shard's, 1 and 3 the other's.
   const t0 = Date.now();
@@ -140,11 +155,13 @@ export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{
   const publishers = await Promise.all(
     Array.from({ length: GATEWAYS }, (_, g) => mqtt.connectAsync(broker.url, { username: `gw-${g}`, password: 'gw', clientId: `bench-gw-${g}` })),
   );
+  opened(() => Promise.all(publishers.map((c) => c.endAsync())));
   const sendAll = (messages: { topic: string; body: Buffer }[]) =>
     Promise.all(publishers.map((c, g) => publishAll(c, messages.filter((m) => m.topic.startsWith(`pw/v1/gw/gw-${g}/`)))));
 
   // Baseline: a bare subscriber that counts and discards.
   const bare = await mqtt.connectAsync(broker.url, { ...service, clientId: 'bench-bare', clean: true });
+  opened(() => bare.endAsync());
   await bare.subscribeAsync(BARE_FILTER, { qos: 1 });
   let received = 0;
   bare.on('message', () => (received += BATCH));
@@ -160,6 +177,11 @@ export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{
     logLevel: 'warn',
     logger,
   });
+  opened(async () => {
+    await ingest.stop();
+    // Its persistent sessions would otherwise stay in the broker until it closes.
+    for (let k = 0; k < workers; k++) await endShardSession(mqttOptions, k);
+  });
   const applied = async () =>
     (await ingest.metrics()).find((m) => m.name === 'pw_ingest_events_total')?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
 
@@ -173,7 +195,9 @@ export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{
     const messages = payloads(seqBase, batches, side.topicOf);
     seqBase += batches;
     side.expected += batches * BATCH;
-    await sleep(200); // what the previous phase left running (a checkpoint, a collection) settles first
+    // What the previous phase left running settles first: ingest's last checkpoint and quantity sample
+    // (on its one-second timer), collections. Otherwise it would run in this phase's time.
+    await sleep(SETTLE_MS);
     const t0 = performance.now();
     await sendAll(messages);
     while ((await side.processed()) < side.expected) await sleep(10);
@@ -201,12 +225,5 @@ export async function measureIngest(workers: number, rounds = ROUNDS): Promise<{
   pairs.sort((a, b) => a.value / a.baseline - b.value / b.baseline);
   const median = pairs[Math.floor(pairs.length / 2)] as { value: number; baseline: number };
 
-  await ingest.stop();
-  for (let k = 0; k < workers; k++) await endShardSession(mqttOptions, k);
-  await bare.endAsync();
-  for (const c of publishers) await c.endAsync();
-  await broker.close();
-  await store.close();
-  dir.remove();
   return median;
 }

@@ -3,7 +3,7 @@
  * Messages are handled strictly one after another (the connection acknowledges each only once it
  * is handled), which keeps per-gateway order and makes (gatewayId, seq) dedup race-free.
  */
-import { isoTime, isBefore, readerKey, systemClock, type Clock, type Pledge } from '@pledgewatch/common';
+import { isoTime, isBefore, readerKey, systemClock, type Clock, type Pledge, type TagState } from '@pledgewatch/common';
 import type { SeriesStore, StateStore } from '@pledgewatch/store';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -80,22 +80,28 @@ export function createIngest(opts: IngestOptions): Ingest {
     // Gateways registered since start: the rules watch their sites' pledges for gaps from now on.
     ctx.learnGateways(await opts.store.listGateways());
     const changed = await opts.store.listPledgesChangedSince(pledgesSeenUntil);
-    for (const p of changed) if (!shards.ownsSite(p.siteId) && shards.putForeignPledge(p)) tellOwner(p);
+    const foreign = changed.filter((p) => !shards.ownsSite(p.siteId) && shards.putForeignPledge(p));
     const fresh = changed.filter((p) => shards.ownsSite(p.siteId) && JSON.stringify(live.pledges.get(p.id)) !== JSON.stringify(p));
-    await adoptTags(fresh.filter((p) => !live.pledges.has(p.id)));
+    const adopted = await storedTagsOf(fresh.filter((p) => !live.pledges.has(p.id)));
     // A pledge new to this process brings the status last published for it (the LTV hysteresis starts
     // there); for one already known, this process is the one publishing it.
     const statuses = await Promise.all(fresh.map((p) => (live.pledges.has(p.id) ? Promise.resolve(undefined) : opts.store.getPledgeStatus(p.id))));
-    fresh.forEach((p, i) => {
-      const status = statuses[i];
-      if (status !== undefined) alerts.valuations.setPublished(p.id, status);
-      live.putPledge(p);
+    // Releases the same way: the rules must honour one as soon as goods may leave under it.
+    const releases = await opts.store.listReleasesSince(releasesSeenUntil);
+    // Live state is read and changed in the alert engine's turn, never while a batch is applied to it
+    // but not yet committed (see BatchWork).
+    const released = await alerts.inTurn(() => {
+      for (const p of foreign) tellOwner(p);
+      for (const t of adopted) if (supersedes(t, live.tagOf(t.epc))) live.putTag(t);
+      fresh.forEach((p, i) => {
+        const status = statuses[i];
+        if (status !== undefined) alerts.valuations.setPublished(p.id, status);
+        live.putPledge(p);
+      });
+      return releases.filter((r) => live.pledges.has(r.pledgeId) && live.putRelease(r)).map((r) => r.pledgeId);
     });
     pledgesSeenUntil = isoTime(startedAt - 5000);
     ctx.touch(fresh.map((p) => p.id));
-    // Releases the same way: the rules must honour one as soon as goods may leave under it.
-    const releases = await opts.store.listReleasesSince(releasesSeenUntil);
-    const released = releases.filter((r) => live.pledges.has(r.pledgeId) && live.putRelease(r)).map((r) => r.pledgeId);
     ctx.touch(released);
     releasesSeenUntil = isoTime(startedAt - 5000);
     // A loan drawn or repaid (it changes the pledge), a release: revalued now rather than at the next tick.
@@ -109,10 +115,9 @@ export function createIngest(opts: IngestOptions): Ingest {
    * Sharded, a pledge new to its shard may have tags at other shards' sites (relocated goods): their
    * state as last checkpointed, and from then on what those shards hand over (tellOwner, shareBatch).
    */
-  const adoptTags = async (pledges: readonly Pledge[]): Promise<void> => {
-    if (!shards.sharded || pledges.length === 0) return;
-    const stored = await opts.store.getTags(pledges.flatMap((p) => p.items.map((i) => i.epc)));
-    for (const t of stored) if (supersedes(t, live.tagOf(t.epc))) live.putTag(t);
+  const storedTagsOf = async (pledges: readonly Pledge[]): Promise<TagState[]> => {
+    if (!shards.sharded || pledges.length === 0) return [];
+    return opts.store.getTags(pledges.flatMap((p) => p.items.map((i) => i.epc)));
   };
 
   /** Another shard's pledge, new here: what this shard knows of its tags (seen at its sites) goes to the owner. */

@@ -94,4 +94,19 @@ describe('a batch applied to live state', () => {
       }),
     );
   });
+
+  it('stands once committed: a later undo leaves it in live state, as it is in the store', () => {
+    const pledge = pledgeFixture({ zones: ['A1', 'A2'], items: EPCS.slice(0, 8).map((epc, i) => ({ epc, quantity: 1 + i })) });
+    fc.assert(
+      fc.property(fc.array(tagArb, { maxLength: 15 }), fc.array(eventArb, { minLength: 1, maxLength: 20 }), (tags, events) => {
+        const live = liveWith(pledge, tags, []);
+        const work = new BatchWork(live, live.gateways.get('gw-1') as NonNullable<ReturnType<typeof live.gateways.get>>);
+        for (const e of events) applyEvent(work, e);
+        const applied = snapshot(live, pledge);
+        work.committed();
+        work.undo();
+        expect(snapshot(live, pledge)).toEqual(applied);
+      }),
+    );
+  });
 });

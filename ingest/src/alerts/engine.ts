@@ -55,6 +55,16 @@ interface Plan {
 }
 
 const NOTHING: Plan = { steps: [], valued: [] };
+
+/** What the caller does for a batch, in the engine's turn (see AlertEngine.onBatch). */
+export interface BatchSteps {
+  /** Puts the batch into live state. */
+  apply(): void;
+  /** Writes the batch with these alert and status changes; false when it was already written. */
+  commit(changes: AlertChange[], statuses: StatusChange[]): Promise<boolean>;
+  /** The batch is written: queue it for the checkpoint, tell other shards. */
+  committed(): void;
+}
 const VALUATION_TYPES: ReadonlySet<AlertType> = new Set(VALUATION_ALERT_TYPES);
 
 export interface AlertEngineOptions {
@@ -104,26 +114,25 @@ export class AlertEngine {
   }
 
   /**
-   * Applies a batch (`apply` puts its changes into live state through `work`) and evaluates the pledges
-   * it touches. `commit` writes the batch with the given alert changes; it returns false for a
-   * duplicate, and then, as when anything here throws, the batch is taken back out of live state and
-   * neither the facts nor the alerts change either.
+   * Applies a batch (`steps.apply` puts its changes into live state through `work`) and evaluates the
+   * pledges it touches. `steps.commit` writes the batch with the given alert changes; it returns false
+   * for a duplicate, and then, as when anything before it throws, the batch is taken back out of live
+   * state and neither the facts nor the alerts change either. Once it is written, the alerts are taken
+   * in and `steps.committed` runs, still in this turn.
    */
-  onBatch(
-    work: BatchWork,
-    events: readonly UplinkEvent[],
-    apply: () => void,
-    commit: (changes: AlertChange[], statuses: StatusChange[]) => Promise<boolean>,
-  ): Promise<boolean> {
+  onBatch(work: BatchWork, events: readonly UplinkEvent[], steps: BatchSteps): Promise<boolean> {
     return this.exclusive(async () => {
       this.facts.begin();
       let fresh = false;
       try {
-        apply();
+        steps.apply();
         this.observe(events, work.gateway.siteId);
         const plan = this.planBatch(work, events);
-        fresh = await commit(changesOf(plan), statusesOf(plan));
-        if (fresh) this.take(plan);
+        fresh = await steps.commit(changesOf(plan), statusesOf(plan));
+        if (fresh) {
+          this.take(plan);
+          steps.committed();
+        }
         return fresh;
       } finally {
         if (fresh) this.facts.commit();

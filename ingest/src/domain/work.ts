@@ -22,6 +22,8 @@ export class BatchWork {
   private readonly changed: TagEntry[] = [];
   private readonly readerChanges = new Map<string, ReaderChange>();
   private readonly serial: number;
+  /** Committed: from then on the batch stands, whatever happens next. */
+  private done = false;
   readonly points: SeriesPoint[] = [];
   /** The pledges whose tags this batch changed. */
   readonly pledgeIds = new Set<string>();
@@ -94,6 +96,7 @@ export class BatchWork {
 
   /** The batch has committed: its tag states become the ones a checkpoint writes. Returns the entries. */
   committed(): readonly TagEntry[] {
+    this.done = true;
     for (const e of this.changed) {
       e.committed = e.state;
       e.before = undefined;
@@ -101,8 +104,12 @@ export class BatchWork {
     return this.changed;
   }
 
-  /** Takes the batch back out of live state: every tag and reader as it was before the batch. */
+  /**
+   * Takes the batch back out of live state: every tag and reader as it was before the batch. A batch
+   * already committed is in the store, so it stays in live state too.
+   */
   undo(): void {
+    if (this.done) return;
     for (const e of this.changed) {
       this.live.restore(e, e.before);
       e.before = undefined;

@@ -20,15 +20,14 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
   for (const r of rejected) ctx.reject('invalid_event', { gatewayId, seq: batch.seq, index: r.index }, r.errors);
 
   const work = new BatchWork(ctx.live, gateway);
-  const apply = () => {
-    for (const event of batch.events) applyEvent(work, event);
-  };
   // The rules and valuation look at the batch applied; what they decide commits with its log entry,
   // and a batch that does not commit is taken back out (see BatchWork).
-  const fresh = await ctx.alerts.onBatch(work, batch.events, apply, async (alerts, statuses) => {
-    const logged = await ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload }, alerts, statuses);
-    if (logged) commitWork(ctx, work, batch);
-    return logged;
+  const fresh = await ctx.alerts.onBatch(work, batch.events, {
+    apply: () => {
+      for (const event of batch.events) applyEvent(work, event);
+    },
+    commit: (alerts, statuses) => ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload }, alerts, statuses),
+    committed: () => commitWork(ctx, work, batch),
   });
   if (!fresh) {
     ctx.metrics.duplicates.inc();
