@@ -39,6 +39,8 @@ const WINDOW = 64;
 const WARMUP = Number(process.env.PW_BENCH_WARMUP ?? 3000);
 /** Quiet before each phase: longer than ingest's checkpoint interval (one second). */
 const SETTLE_MS = 1500;
+/** Times the bare subscriber gets each phase's payloads (see measure). */
+const BASELINE_REPEAT = Number(process.env.PW_BENCH_BASELINE_REPEAT ?? 4);
 /** Baseline and ingest runs side by side (see measureIngest); the median pair is reported. */
 const ROUNDS = Number(process.env.PW_BENCH_ROUNDS ?? 5);
 
@@ -186,22 +188,26 @@ async function measure(workers: number, rounds: number, opened: (close: () => un
     (await ingest.metrics()).find((m) => m.name === 'pw_ingest_events_total')?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
 
   // Each side's phases: `batches` batches with fresh seqs (ingest drops replays), until all are counted.
+  // The bare subscriber takes the same payloads `repeat` times over (BASELINE_REPEAT): it does not look
+  // at seqs, and its phase then lasts about as long as ingest's, so that what a phase's start costs
+  // (the connections' TCP windows opening again after the quiet before it) weighs alike on both.
   let seqBase = 1;
   const sides = {
-    baseline: { topicOf: BARE_TOPIC, processed: () => Promise.resolve(received), expected: 0 },
-    ingest: { topicOf: topics.events, processed: applied, expected: 0 },
+    baseline: { topicOf: BARE_TOPIC, processed: () => Promise.resolve(received), expected: 0, repeat: BASELINE_REPEAT },
+    ingest: { topicOf: topics.events, processed: applied, expected: 0, repeat: 1 },
   };
   const phase = async (side: (typeof sides)['baseline'], batches: number): Promise<number> => {
-    const messages = payloads(seqBase, batches, side.topicOf);
+    const once = payloads(seqBase, batches, side.topicOf);
+    const messages = Array.from({ length: side.repeat }, () => once).flat();
     seqBase += batches;
-    side.expected += batches * BATCH;
+    side.expected += messages.length * BATCH;
     // What the previous phase left running settles first: ingest's last checkpoint and quantity sample
     // (on its one-second timer), collections. Otherwise it would run in this phase's time.
     await sleep(SETTLE_MS);
     const t0 = performance.now();
     await sendAll(messages);
     while ((await side.processed()) < side.expected) await sleep(10);
-    return (batches * BATCH) / ((performance.now() - t0) / 1000);
+    return (messages.length * BATCH) / ((performance.now() - t0) / 1000);
   };
   // First each side gets WARMUP batches, untimed, so that neither is measured while its code is cold.
   await phase(sides.baseline, WARMUP);
