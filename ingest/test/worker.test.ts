@@ -35,6 +35,10 @@ it('runs ingest on a worker thread with its own store connections, and stops it 
     const total = (name: string) => metrics.find((m) => m.name === name)?.values.reduce((s, v) => s + v.value, 0);
     expect(total('pw_ingest_events_total')).toBe(2);
     expect(total('pw_ingest_rejected_total')).toBe(1);
+    // The same, one metric at a time.
+    expect(await ingest.total('pw_ingest_events_total')).toBe(2);
+    expect(await ingest.total('pw_ingest_rejected_total')).toBe(1);
+    expect(await ingest.total('pw_no_such_metric')).toBe(0);
   } finally {
     await ingest.stop();
     expect(ingest.isConnected()).toBe(false);

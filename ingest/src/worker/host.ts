@@ -20,6 +20,8 @@ export interface IngestWorker {
   isConnected(): boolean;
   /** The workers' metrics, merged, for the process's /metrics. */
   metrics(): Promise<Metrics>;
+  /** One counter's (or gauge's) value over every worker and label, e.g. the events applied so far. */
+  total(name: string): Promise<number>;
   refreshPledges(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -80,6 +82,10 @@ export async function startIngestWorker(opts: IngestWorkerHostOptions): Promise<
     metrics: async () => {
       const all = await Promise.all(shards.map(async (s) => (await s.ask<Extract<FromWorker, { type: 'metrics' }>>((id) => ({ type: 'metrics', id }))).metrics));
       return all.length === 1 ? (all[0] as Metrics) : AggregatorRegistry.aggregate(all).getMetricsAsJSON();
+    },
+    total: async (name) => {
+      const all = await Promise.all(shards.map((s) => s.ask<Extract<FromWorker, { type: 'total' }>>((id) => ({ type: 'total', id, name }))));
+      return all.reduce((sum, r) => sum + r.total, 0);
     },
     refreshPledges: async () => {
       await Promise.all(shards.map((s) => s.ask((id) => ({ type: 'refreshPledges', id }))));
@@ -151,6 +157,7 @@ function spawn(
             shard.connected = message.value;
             return;
           case 'metrics':
+          case 'total':
           case 'refreshed':
             replies.get(message.id)?.resolve(message);
             replies.delete(message.id);

@@ -61,6 +61,11 @@ port.on('message', (message: ToWorker) => {
     case 'metrics':
       void registry.getMetricsAsJSON().then((metrics) => send({ type: 'metrics', id: message.id, metrics }));
       break;
+    case 'total':
+      void Promise.resolve(registry.getSingleMetric(message.name)?.get()).then((metric) =>
+        send({ type: 'total', id: message.id, total: (metric?.values ?? []).reduce((sum, v) => sum + v.value, 0) }),
+      );
+      break;
     case 'refreshPledges':
       void ingest.refreshPledges().then(() => send({ type: 'refreshed', id: message.id }));
       break;

@@ -27,6 +27,8 @@ export type Metrics = MetricObjectWithValues<MetricValue<string>>[];
 
 export type ToWorker =
   | { type: 'metrics'; id: number }
+  /** One counter or gauge, summed over its label values: far cheaper than every metric. */
+  | { type: 'total'; id: number; name: string }
   | { type: 'refreshPledges'; id: number }
   | { type: 'stop' }
   /** From another shard, relayed. */
@@ -39,6 +41,7 @@ export type FromWorker =
   | { type: 'failed'; error: string }
   | { type: 'connected'; value: boolean }
   | { type: 'metrics'; id: number; metrics: Metrics }
+  | { type: 'total'; id: number; total: number }
   | { type: 'refreshed'; id: number }
   | { type: 'stopped' }
   /** For shard `to`, or every other shard (null). */
