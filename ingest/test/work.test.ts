@@ -58,35 +58,43 @@ function snapshot(live: LiveState, pledge: Pledge) {
   };
 }
 
+const PLEDGE = pledgeFixture({ zones: ['A1', 'A2'], items: EPCS.slice(0, 8).map((epc, i) => ({ epc, quantity: 1 + i })) });
+
+/** Live state holding `tags` and `readers`, and a batch of gw-1's about to be applied to it. */
+function batchOn(tags: TagState[], readers: ReaderHealth[]): { live: LiveState; work: BatchWork } {
+  const live = liveWith(PLEDGE, tags, readers);
+  return { live, work: new BatchWork(live, live.gateways.get('gw-1') as NonNullable<ReturnType<typeof live.gateways.get>>) };
+}
+
+const applyAll = (work: BatchWork, events: Parameters<typeof applyEvent>[1][]) => {
+  for (const e of events) applyEvent(work, e);
+};
+
 describe('a batch applied to live state', () => {
   it('is taken back exactly by undo: tags, readers, present index and the pledge tally as before', () => {
-    const pledge = pledgeFixture({ zones: ['A1', 'A2'], items: EPCS.slice(0, 8).map((epc, i) => ({ epc, quantity: 1 + i })) });
     fc.assert(
       fc.property(fc.array(tagArb, { maxLength: 15 }), fc.array(readerArb, { maxLength: 3 }), fc.array(eventArb, { minLength: 1, maxLength: 20 }), (tags, readers, events) => {
-        const live = liveWith(pledge, tags, readers);
+        const { live, work } = batchOn(tags, readers);
         const committed = () => EPCS.map((e) => live.entryOf(e).committed);
-        const before = { ...snapshot(live, pledge), committed: committed() };
-        const work = new BatchWork(live, live.gateways.get('gw-1') as NonNullable<ReturnType<typeof live.gateways.get>>);
-        for (const e of events) applyEvent(work, e);
+        const before = { ...snapshot(live, PLEDGE), committed: committed() };
+        applyAll(work, events);
         work.undo();
-        expect({ ...snapshot(live, pledge), committed: committed() }).toEqual(before);
+        expect({ ...snapshot(live, PLEDGE), committed: committed() }).toEqual(before);
       }),
     );
   });
 
   it('leaves live state as a fresh count of the same tags would (the tally follows the changes)', () => {
-    const pledge = pledgeFixture({ zones: ['A1', 'A2'], items: EPCS.slice(0, 8).map((epc, i) => ({ epc, quantity: 1 + i })) });
     fc.assert(
       fc.property(fc.array(tagArb, { maxLength: 15 }), fc.array(eventArb, { minLength: 1, maxLength: 20 }), (tags, events) => {
-        const live = liveWith(pledge, tags, []);
-        const work = new BatchWork(live, live.gateways.get('gw-1') as NonNullable<ReturnType<typeof live.gateways.get>>);
-        for (const e of events) applyEvent(work, e);
-        const recounted = liveWith(pledge, [...live.tags()], [...live.readers.values()]);
-        expect(snapshot(live, pledge)).toEqual(snapshot(recounted, pledge));
+        const { live, work } = batchOn(tags, []);
+        applyAll(work, events);
+        const recounted = liveWith(PLEDGE, [...live.tags()], [...live.readers.values()]);
+        expect(snapshot(live, PLEDGE)).toEqual(snapshot(recounted, PLEDGE));
         // What the batch reports as changed is what differs from before it.
         const changed = new Map([...work.tags()].map((t) => [t.epc, t]));
         for (const t of live.tags()) if (changed.has(t.epc)) expect(t).toBe(changed.get(t.epc));
-        for (const p of work.pledgeIds) expect(p).toBe(pledge.id);
+        for (const p of work.pledgeIds) expect(p).toBe(PLEDGE.id);
         // Committed, the changed tags are what a checkpoint writes.
         const entries = work.committed();
         expect(entries.map((e) => e.committed)).toEqual(entries.map((e) => live.tagOf(e.epc)));
@@ -96,16 +104,14 @@ describe('a batch applied to live state', () => {
   });
 
   it('stands once committed: a later undo leaves it in live state, as it is in the store', () => {
-    const pledge = pledgeFixture({ zones: ['A1', 'A2'], items: EPCS.slice(0, 8).map((epc, i) => ({ epc, quantity: 1 + i })) });
     fc.assert(
       fc.property(fc.array(tagArb, { maxLength: 15 }), fc.array(eventArb, { minLength: 1, maxLength: 20 }), (tags, events) => {
-        const live = liveWith(pledge, tags, []);
-        const work = new BatchWork(live, live.gateways.get('gw-1') as NonNullable<ReturnType<typeof live.gateways.get>>);
-        for (const e of events) applyEvent(work, e);
-        const applied = snapshot(live, pledge);
+        const { live, work } = batchOn(tags, []);
+        applyAll(work, events);
+        const applied = snapshot(live, PLEDGE);
         work.committed();
         work.undo();
-        expect(snapshot(live, pledge)).toEqual(applied);
+        expect(snapshot(live, PLEDGE)).toEqual(applied);
       }),
     );
   });
