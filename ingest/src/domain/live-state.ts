@@ -49,8 +49,8 @@ export class TagEntry implements CheckpointedTag {
 
 /**
  * Present tags by the (gateway, reader, zone) that last saw them, as nested maps: a tag event adds to
- * one of these, and a composite string key would cost a concatenation and a fresh hash each time.
- * Reader ids and zones are short strings, which JSON.parse interns, so these lookups are cheap.
+ * one of these, and a composite string key would cost a concatenation and a fresh hash each time
+ * (these maps are small, their keys short).
  */
 class PresentIndex {
   private readonly byGateway = new Map<string, Map<string, Map<string, Set<TagEntry>>>>();
@@ -92,11 +92,6 @@ export class LiveState {
     return this.find(epc)?.state;
   }
 
-  /** The pledge an EPC belongs to, if it is one of this ingest's. */
-  pledgeOf(epc: string): string | undefined {
-    return this.find(epc)?.pledgeId;
-  }
-
   get tagCount(): number {
     let n = 0;
     for (const e of this.entries.values()) if (e.state !== undefined) n++;
@@ -122,7 +117,7 @@ export class LiveState {
     return ++this.batches;
   }
 
-  /** Makes `tag` the committed state of its tag (loaded, replayed, or handed over by another shard). */
+  /** Makes `tag` the committed state of its tag (loaded from the store, or handed over by another shard). */
   putTag(tag: TagState): TagEntry {
     const entry = this.entryOf(tag.epc);
     this.apply(entry, tag);
