@@ -60,6 +60,7 @@ export interface BatchParse {
 
 export function validateEvent(value: unknown, index = 0): Validated<UplinkEvent> {
   const type = (value as { type?: unknown } | null)?.type;
+  // The ordinary tag event is taken as it is (see tag-event-check.ts); the rest go to the schemas.
   if (typeof type === 'string' && acceptsTagEvent(type, value)) return { ok: true, value: value as UplinkEvent };
   const check = typeof type === 'string' ? eventChecks[type as EventType] : undefined;
   if (check === undefined) {
@@ -82,14 +83,7 @@ export function validateBatch(value: unknown): Validated<BatchParse> {
   const events: UplinkEvent[] = [];
   const rejected: RejectedEvent[] = [];
   for (let index = 0; index < raw.length; index++) {
-    const event = raw[index];
-    // The ordinary tag event is taken as it is (see tag-event-check.ts); the rest go to the schemas.
-    const type = (event as { type?: unknown } | null)?.type;
-    if (typeof type === 'string' && acceptsTagEvent(type, event)) {
-      events.push(event as UplinkEvent);
-      continue;
-    }
-    const result = validateEvent(event, index);
+    const result = validateEvent(raw[index], index);
     if (result.ok) events.push(result.value);
     else rejected.push({ index, errors: result.errors });
   }

@@ -29,21 +29,27 @@ export interface MqttConnectionOptions {
   logger: Logger;
 }
 
+/** mqtt.js options for one of ingest's sessions (MQTT 3.1.1, the account's credentials when it has them). */
+export function sessionOptions(
+  account: Pick<MqttConnectionOptions, 'clientId' | 'username' | 'password'>,
+  session: { clean: boolean; reconnectPeriod: number },
+): IClientOptions {
+  return {
+    clientId: account.clientId,
+    ...session,
+    protocolVersion: 4,
+    connectTimeout: 10_000,
+    ...(account.username === undefined ? {} : { username: account.username }),
+    ...(account.password === undefined ? {} : { password: account.password }),
+  };
+}
+
 export function mqttConnection(opts: MqttConnectionOptions): BrokerConnection {
   const log = opts.logger.child({ component: 'mqtt-in', url: redactUrl(opts.url) });
   let client: MqttClient | undefined;
   return {
     async start(handler) {
-      const options: IClientOptions = {
-        clientId: opts.clientId,
-        clean: false,
-        protocolVersion: 4,
-        reconnectPeriod: 1000,
-        connectTimeout: 10_000,
-        ...(opts.username === undefined ? {} : { username: opts.username }),
-        ...(opts.password === undefined ? {} : { password: opts.password }),
-        manualConnect: true,
-      };
+      const options: IClientOptions = { ...sessionOptions(opts, { clean: false, reconnectPeriod: 1000 }), manualConnect: true };
       const c = sendWithoutDelay(mqtt.connect(opts.url, options));
       client = c;
       // PUBACKs of the messages handled in one turn of the event loop (a read brings several) leave in

@@ -72,11 +72,6 @@ export class BatchWork {
     return this.live.presentIn(this.gateway.id, readerId, zone);
   }
 
-  /** The tags this batch changed, as they stand after it. */
-  *tags(): Iterable<TagState> {
-    for (const e of this.changed) if (e.state !== undefined) yield e.state;
-  }
-
   /**
    * The changed tags that no pledge of this ingest counts (an EPC is in one active pledge at a time):
    * only these can be another shard's pledge's (see IngestContext.shareBatch).

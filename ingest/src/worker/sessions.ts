@@ -8,6 +8,7 @@
  * queueing everything until the broker's limits drop it: those are ended here (what they hold is in
  * the remaining sessions too). The embedded broker keeps no session across a restart, so nothing to do.
  */
+import { sessionOptions } from '../connection.ts';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
 import type { IngestWorkerOptions } from './protocol.ts';
@@ -74,15 +75,7 @@ export async function reconcileShardSessions(change: ShardCountChange): Promise<
 /** Ends shard k's persistent broker session: a clean-session connect under the same client id does that. */
 export async function endShardSession(base: IngestWorkerOptions['mqtt'], k: number): Promise<void> {
   const options = shardMqtt(base, k);
-  const client = await mqtt.connectAsync(options.url, {
-    clientId: options.clientId,
-    clean: true,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-    ...(options.username === undefined ? {} : { username: options.username }),
-    ...(options.password === undefined ? {} : { password: options.password }),
-  });
+  const client = await mqtt.connectAsync(options.url, sessionOptions(options, { clean: true, reconnectPeriod: 0 }));
   await client.endAsync();
 }
 
