@@ -89,7 +89,7 @@ export class IngestContext {
       if (owner !== undefined) (newsFor(owner).positions ??= []).push(e);
     }
     for (const [shard, news] of byShard) this.shards.share(news, shard);
-    if (work.changesReaders) this.shards.share({ readers: [...work.readers()] }, null);
+    if (work.changesReaders) this.shards.share({ readers: work.readers() }, null);
   }
 
   touch(pledgeIds: Iterable<string>): void {

@@ -1,5 +1,5 @@
 import { tempDir, type TempDir } from '@pledgewatch/common/testing';
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteState } from '../src/index.ts';
@@ -71,6 +71,21 @@ describe('the SQLite state store’s batch log', () => {
     const pending = await reopened.pendingBatches();
     expect(pending.map((p) => [p.seq, p.payload.toString()])).toEqual([3, 4].map((n) => [n, body(n).toString()]));
     await reopened.close();
+  });
+
+  it('does not count a batch as applied when its payload cannot be written: its redelivery is taken', async () => {
+    const path = dir.file('state.db');
+    const store = openSqliteState({ path, batchSegmentBytes: 1 });
+    expect(await store.commitBatch(batch(1))).toBe(true);
+    // The next segment cannot be created: a file of its name is in the way.
+    const [first] = segmentFiles(`${path}.batches`);
+    const next = join(`${path}.batches`, (first ?? '').replace('000001.seg', '000002.seg'));
+    writeFileSync(next, '');
+    await expect(store.commitBatch(batch(2))).rejects.toThrow(/EEXIST/);
+    rmSync(next);
+    expect(await store.commitBatch(batch(2))).toBe(true);
+    expect((await store.pendingBatches()).map((p) => p.seq)).toEqual([1, 2]);
+    await store.close();
   });
 
   it('skips a pending batch whose payload cannot be read back, with a warning, and returns the others', async () => {

@@ -76,13 +76,16 @@ export class BatchWork {
    * The changed tags that no pledge of this ingest counts (an EPC is in one active pledge at a time):
    * only these can be another shard's pledge's (see IngestContext.shareBatch).
    */
-  *uncountedTags(): Iterable<TagState> {
-    for (const e of this.changed) if (e.quantity === undefined && e.state !== undefined) yield e.state;
+  uncountedTags(): TagState[] {
+    const tags: TagState[] = [];
+    for (const e of this.changed) if (e.quantity === undefined && e.state !== undefined) tags.push(e.state);
+    return tags;
   }
 
   /** The readers whose health this batch changed, as they stand after it. */
-  *readers(): Iterable<ReaderHealth> {
-    for (const c of this.readerChanges.values()) yield c.after;
+  readers(): ReaderHealth[] {
+    // Arrays, not generators: called for every batch, a generator kept being deoptimised and compiled again.
+    return this.readerChanges.size === 0 ? [] : Array.from(this.readerChanges.values(), (c) => c.after);
   }
 
   get changesReaders(): boolean {

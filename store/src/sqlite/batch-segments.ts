@@ -97,7 +97,11 @@ export class BatchSegments {
 
   private writable(): { name: string; fd: number; size: number } {
     if (this.current !== null && this.current.size < this.segmentBytes) return this.current;
-    if (this.current !== null) closeSync(this.current.fd);
+    if (this.current !== null) {
+      closeSync(this.current.fd);
+      // Not kept if the next one cannot be opened: it would be closed a second time at the next try.
+      this.current = null;
+    }
     const name = `${this.writer}-${String(++this.serial).padStart(6, '0')}.seg`;
     const fd = openSync(join(this.dir, name), 'wx+');
     this.current = { name, fd, size: fstatSync(fd).size };

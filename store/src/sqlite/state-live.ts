@@ -1,5 +1,5 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
-import type { BatchSegments, SegmentRef } from './batch-segments.ts';
+import type { BatchSegments } from './batch-segments.ts';
 import { auditEntry, type AlertChange, type PriceRecord, type ReaderHealth, type StatusChange, type TagState } from '@pledgewatch/common';
 import type { Checkpoint, LoggedBatch, StateStore } from '../state.ts';
 import { later, writeTx, type Db } from './db.ts';
@@ -42,6 +42,7 @@ interface ReaderRow {
 
 const TAG_CHUNK = 10;
 const TAG_COLUMNS = 'epc, gateway_id, site_id, zone, reader_id, present, last_seen_at, updated_at';
+const TAG_FIELDS = 8;
 
 /** `segments`: where batch payloads go; null keeps them in the row (an in-memory database). */
 export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, segments: BatchSegments | null): LiveOps {
@@ -73,9 +74,14 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
     `INSERT OR REPLACE INTO tags (${TAG_COLUMNS}) VALUES ${Array.from({ length: TAG_CHUNK }, () => tagRow).join(', ')}`,
   );
   const putTag = db.prepare<unknown[]>(`INSERT OR REPLACE INTO tags (${TAG_COLUMNS}) VALUES ${tagRow}`);
+  // One parameter array, filled in place for each chunk.
+  const chunk: unknown[] = new Array(TAG_CHUNK * TAG_FIELDS);
   const writeTags = (tags: readonly TagState[]) => {
     let i = 0;
-    for (; i + TAG_CHUNK <= tags.length; i += TAG_CHUNK) putTags.run(tags.slice(i, i + TAG_CHUNK).flatMap(tagValues));
+    for (; i + TAG_CHUNK <= tags.length; i += TAG_CHUNK) {
+      for (let k = 0; k < TAG_CHUNK; k++) putTagValues(chunk, k * TAG_FIELDS, tags[i + k] as TagState);
+      putTags.run(chunk);
+    }
     for (; i < tags.length; i++) putTag.run(tagValues(tags[i] as TagState));
   };
   const upsertReader = db.prepare<[ReaderRow]>(
@@ -97,26 +103,22 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
   );
   const retireBatch = db.prepare<[string, number]>('DELETE FROM batch_log WHERE gateway_id = ? AND seq = ?');
   const pending = db.prepare<[], PendingRow>('SELECT gateway_id, seq, applied_at, payload, segment, seg_offset FROM batch_log ORDER BY id');
-  const isApplied = db.prepare<[string, number], number>('SELECT 1 FROM applied_batches WHERE gateway_id = ? AND seq = ?').pluck();
   const segmentsInUse = db.prepare<[], string>('SELECT DISTINCT segment FROM batch_log WHERE segment IS NOT NULL').pluck();
   const EMPTY = Buffer.alloc(0);
 
   // The alert and status changes a batch caused commit with its log entry: a crash keeps all or none.
-  // The payload is in its segment before the row that points to it commits (a crash between leaves
-  // unreferenced bytes, pruned with their segment).
-  const commit = writeTx(db,
-    (batch: LoggedBatch, ref: SegmentRef | null, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
+  // A redelivered batch is refused by the applied_batches insert before its payload is written
+  // anywhere (one statement, not a lookup first); a fresh one's payload is in its segment before the
+  // row that points to it commits (a crash between leaves unreferenced bytes, pruned with their segment).
+  const commitBatch = writeTx(db,
+    (batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
       if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
+      const ref = segments?.append(batch.payload) ?? null;
       logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, ref === null ? batch.payload : EMPTY, ref?.segment ?? null, ref?.offset ?? null);
       writeAlerts(alerts, statuses);
       return true;
     },
   );
-  const commitBatch = (batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
-    // A redelivered batch is refused before its payload is written anywhere.
-    if (isApplied.get(batch.gatewayId, batch.seq) !== undefined) return false;
-    return commit(batch, segments?.append(batch.payload) ?? null, alerts, statuses);
-  };
   const pendingBatches = (): LoggedBatch[] =>
     pending.all().flatMap((r) => {
       const payload = r.segment === null || segments === null ? r.payload : segments.read({ segment: r.segment, offset: r.seg_offset ?? 0 });
@@ -156,7 +158,20 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
 }
 
 function tagValues(t: TagState): unknown[] {
-  return [t.epc, t.gatewayId, t.siteId, t.zone, t.readerId, t.present ? 1 : 0, t.lastSeenAt, t.updatedAt];
+  return putTagValues(new Array(TAG_FIELDS), 0, t);
+}
+
+/** A tag row's values (in TAG_COLUMNS order) into `into` from `at`. */
+function putTagValues(into: unknown[], at: number, t: TagState): unknown[] {
+  into[at] = t.epc;
+  into[at + 1] = t.gatewayId;
+  into[at + 2] = t.siteId;
+  into[at + 3] = t.zone;
+  into[at + 4] = t.readerId;
+  into[at + 5] = t.present ? 1 : 0;
+  into[at + 6] = t.lastSeenAt;
+  into[at + 7] = t.updatedAt;
+  return into;
 }
 
 function toTag(row: TagRow): TagState {
