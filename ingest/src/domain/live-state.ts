@@ -54,20 +54,29 @@ export class TagEntry implements CheckpointedTag {
  */
 class PresentIndex {
   private readonly byGateway = new Map<string, Map<string, Map<string, Set<TagEntry>>>>();
+  /** The zones of the reader added to last: a batch's tag events nearly all come from one reader. */
+  private last: { gatewayId: string; readerId: string; zones: Map<string, Set<TagEntry>> } | undefined = undefined;
 
   get(gatewayId: string, readerId: string, zone: string): Set<TagEntry> | undefined {
     return this.byGateway.get(gatewayId)?.get(readerId)?.get(zone);
   }
 
   add(entry: TagEntry, tag: TagState): void {
-    let readers = this.byGateway.get(tag.gatewayId);
-    if (readers === undefined) this.byGateway.set(tag.gatewayId, (readers = new Map<string, Map<string, Set<TagEntry>>>()));
-    let zones = readers.get(tag.readerId);
-    if (zones === undefined) readers.set(tag.readerId, (zones = new Map<string, Set<TagEntry>>()));
+    const last = this.last;
+    const zones = last !== undefined && last.gatewayId === tag.gatewayId && last.readerId === tag.readerId ? last.zones : this.zonesOf(tag);
     let set = zones.get(tag.zone);
     if (set === undefined) zones.set(tag.zone, (set = new Set()));
     set.add(entry);
     entry.presentIn = set;
+  }
+
+  private zonesOf(tag: TagState): Map<string, Set<TagEntry>> {
+    let readers = this.byGateway.get(tag.gatewayId);
+    if (readers === undefined) this.byGateway.set(tag.gatewayId, (readers = new Map<string, Map<string, Set<TagEntry>>>()));
+    let zones = readers.get(tag.readerId);
+    if (zones === undefined) readers.set(tag.readerId, (zones = new Map<string, Set<TagEntry>>()));
+    this.last = { gatewayId: tag.gatewayId, readerId: tag.readerId, zones };
+    return zones;
   }
 }
 

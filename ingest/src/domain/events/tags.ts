@@ -2,15 +2,15 @@
 import { normaliseEpc, type EventOf, type TagState } from '@pledgewatch/common';
 import type { BatchWork } from '../work.ts';
 
-function seen(work: BatchWork, epc: string, zone: string, readerId: string, at: string): TagState {
+function seen(work: BatchWork, epc: string, zone: string, readerId: string, at: string, present = true, lastSeenAt = at): TagState {
   return {
     epc: normaliseEpc(epc),
     gatewayId: work.gateway.id,
     siteId: work.gateway.siteId,
     zone,
     readerId,
-    present: true,
-    lastSeenAt: at,
+    present,
+    lastSeenAt,
     updatedAt: at,
   };
 }
@@ -29,5 +29,5 @@ export function tagDeparted(work: BatchWork, e: EventOf<'tag.departed'>): void {
   const current = work.tagOf(epc);
   const sameSpot = current === undefined || (current.gatewayId === work.gateway.id && current.zone === e.zone);
   if (!sameSpot) return;
-  work.putTag({ ...seen(work, epc, e.zone, e.readerId, e.at), present: false, lastSeenAt: e.lastSeenAt });
+  work.putTag(seen(work, epc, e.zone, e.readerId, e.at, false, e.lastSeenAt));
 }
