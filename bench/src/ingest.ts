@@ -16,7 +16,7 @@
 import { isoTime, topics } from '@pledgewatch/common';
 import { tempDir } from '@pledgewatch/common/testing';
 import { loadCentralConfig } from '@pledgewatch/cli/config';
-import { BrokerShardRouting, endShardSession, hashPassword, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
+import { hashPassword, IngestHandover, startEmbeddedBroker, startIngestWorker } from '@pledgewatch/ingest';
 import { newWriteLock, openSqliteState } from '@pledgewatch/store';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -136,9 +136,9 @@ async function measure(workers: number, rounds: number, opened: (close: () => un
   const logger = pino({ level: 'warn' });
   const registry = new Registry();
   const service = { username: 'pw-ingest', password: 'bench' };
-  // As `pledgewatch start` does, sharded: each shard's session gets only its own sites' messages.
-  const routing = workers > 1 ? new BrokerShardRouting(store, workers, 'pw-ingest') : undefined;
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, logger, registry, service, ...(routing === undefined ? {} : { routing }) });
+  // As `pledgewatch start` does: ingest takes the broker's messages in-process, each shard its own sites'.
+  const handover = await IngestHandover.open(store, workers);
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, store, logger, registry, service, handover });
   opened(() => broker.close());
   const hash = await hashPassword('gw');
   // Registered in site order, so that with two workers sites 0 and 2 are one shard's, 1 and 3 the other's.
@@ -170,20 +170,15 @@ async function measure(workers: number, rounds: number, opened: (close: () => un
 
   // Ingest as `pledgewatch start` runs it (worker threads with their own store connections, one shard
   // of the sites each): validation, dedup, batch log, live state and series.
-  const mqttOptions = { url: broker.url, clientId: 'pw-ingest', ...service, topics: [topics.allEvents] };
   const ingest = await startIngestWorker({
     workers,
     state,
     series: { kind: 'sqlite', path: dir.file('series.db'), writeLock: seriesLock },
-    mqtt: mqttOptions,
+    handover,
     logLevel: 'warn',
     logger,
   });
-  opened(async () => {
-    await ingest.stop();
-    // Its persistent sessions would otherwise stay in the broker until it closes.
-    for (let k = 0; k < workers; k++) await endShardSession(mqttOptions, k);
-  });
+  opened(() => ingest.stop());
   // Polled every 10 ms while ingest works: one counter, not every metric (that cost a few % of a core).
   const applied = () => ingest.total('pw_ingest_events_total');
 

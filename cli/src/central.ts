@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { redactUrl, type SigningKey, INGEST_TOPICS } from '@pledgewatch/common';
 import {
-  BrokerShardRouting,
+  IngestHandover,
   reconcileShardSessions,
   startEmbeddedBroker,
   startIngestWorker,
@@ -155,36 +155,29 @@ async function startIngest(
     deps.onFatal?.();
   });
   const service = { username: 'pw-ingest', password: randomBytes(24).toString('base64url') };
-  // An external broker's ingest account names the session (Mosquitto: use_username_as_clientid).
-  const clientId = serviceClientId(config.mqttUrl);
   let mqttUrl = config.mqttUrl;
   let broker: EmbeddedBroker | undefined;
+  let handover: IngestHandover | undefined;
   if (roles.has('broker')) {
-    // Sharded, the embedded broker sends each shard only its own sites' messages.
-    const routing = config.ingestWorkers > 1 ? new BrokerShardRouting(deps.store, config.ingestWorkers, clientId) : undefined;
-    await routing?.refresh();
-    broker = await startEmbeddedBroker({
-      host: config.mqttHost, port: config.mqttPort, store: deps.store, logger, registry: deps.registry, service, ...(routing === undefined ? {} : { routing }),
-    });
+    // Ingest takes the embedded broker's messages in-process, each shard its own sites' (handover.ts).
+    handover = await IngestHandover.open(deps.store, config.ingestWorkers);
+    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, store: deps.store, logger, registry: deps.registry, service, handover });
     const embedded = broker;
     started.push(() => embedded.close());
     mqttUrl = broker.url;
   }
   // The configuration refuses ingest without a broker to read (resolveRoles).
   if (mqttUrl === undefined) throw new Error('ingest has no MQTT broker: set PW_MQTT_URL or add broker to PW_ROLES');
-  const mqtt = {
-    url: mqttUrl,
-    clientId,
-    ...(broker === undefined ? {} : service),
-    topics: [...INGEST_TOPICS],
-  };
-  // Each worker is a shard of the sites with a broker session of its own: a new count moves sites
-  // between sessions (see reconcileShardSessions).
+  // On an external broker each worker is a shard of the sites with a broker session of its own
+  // (an external broker's ingest account names it, Mosquitto: use_username_as_clientid): a new count
+  // moves sites between sessions (see reconcileShardSessions).
+  const mqtt = handover === undefined ? { url: mqttUrl, clientId: serviceClientId(mqttUrl), topics: [...INGEST_TOPICS] } : undefined;
   const previous = await deps.store.recordIngestShards(config.ingestWorkers);
-  await reconcileShardSessions({ mqtt, previous, workers: config.ingestWorkers, external: broker === undefined, logger });
+  await reconcileShardSessions({ mqtt, previous, workers: config.ingestWorkers, logger });
   const worker = await startIngestWorker({
     ...specs,
-    mqtt,
+    ...(mqtt === undefined ? {} : { mqtt }),
+    ...(handover === undefined ? {} : { handover }),
     logLevel: config.logLevel,
     workers: config.ingestWorkers,
     ...(roles.has('webhooks') ? { webhooks: { allow: allowList(config.webhookAllow) } } : {}),
@@ -200,12 +193,21 @@ async function startIngest(
     logger,
     onExit: () => deps.onFatal?.(),
   });
-  started.push(() => worker.stop());
+  started.push(async () => {
+    // The embedded broker stops taking messages first, so that ingest handles all it was handed
+    // (gateways were told those were taken) before it stops.
+    await broker?.close();
+    await handover?.drained(DRAIN_TIMEOUT_MS);
+    await worker.stop();
+  });
   return { worker, mqttUrl };
 }
 
-function serviceClientId(mqttUrl: string | undefined): string {
-  const user = mqttUrl !== undefined && URL.canParse(mqttUrl) ? decodeURIComponent(new URL(mqttUrl).username) : '';
+/** How long a stop waits for ingest to handle what the embedded broker handed it. */
+const DRAIN_TIMEOUT_MS = 15_000;
+
+function serviceClientId(mqttUrl: string): string {
+  const user = URL.canParse(mqttUrl) ? decodeURIComponent(new URL(mqttUrl).username) : '';
   return user === '' ? 'pw-ingest' : user;
 }
 

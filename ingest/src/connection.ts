@@ -1,8 +1,11 @@
 /**
- * The broker connection port and its mqtt.js adapter. Messages are handed over one at a time and
- * acknowledged (PUBACK) only after the handler has finished, so a message is never acknowledged
- * before its effects are committed, and a slow ingest pushes back on the broker instead of buffering.
+ * The broker connection port and its two adapters: mqtt.js, for an external broker, and a MessagePort
+ * from the embedded broker in the same process (broker/handover.ts). Either way messages are handed to
+ * ingest one at a time and acknowledged to the broker only after the handler has finished, so the
+ * broker never counts a message as handled before its effects are committed, and a slow ingest pushes
+ * back on the broker instead of buffering.
  */
+import type { MessagePort } from 'node:worker_threads';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { redactUrl, sendWithoutDelay } from '@pledgewatch/common';
@@ -111,6 +114,79 @@ export function mqttConnection(opts: MqttConnectionOptions): BrokerConnection {
     async close() {
       // Not forced: lets the message being handled finish and its PUBACK go out.
       if (client !== undefined) await client.endAsync(false);
+    },
+  };
+}
+
+/** From the embedded broker's hand-over to a shard: messages in the order the broker took them. */
+export interface HandedMessages {
+  ids: number[];
+  topics: string[];
+  payloads: Uint8Array[];
+}
+
+/** From a shard back to the hand-over: the messages it has handled. */
+export interface HandedAcks {
+  acks: number[];
+}
+
+/**
+ * Ingest's side of the embedded broker's hand-over (broker/handover.ts): messages come over `port` and
+ * are handled strictly in order, each acknowledged as soon as it is handled. Closing handles what has
+ * come first: the broker stops taking messages before ingest stops (see the host's stop).
+ */
+export function portConnection(port: MessagePort, logger: Logger): BrokerConnection {
+  const log = logger.child({ component: 'handover-in' });
+  let queue: InboundMessage[] = [];
+  let ids: number[] = [];
+  let head = 0;
+  let open = false;
+  /** The loop handling the queue, while it runs. */
+  let draining: Promise<void> | null = null;
+
+  const drain = async (handler: MessageHandler) => {
+    while (head < queue.length) {
+      const message = queue[head] as InboundMessage;
+      const id = ids[head] as number;
+      head++;
+      try {
+        await handler(message);
+      } catch (err) {
+        // The handler counts and logs its own failures; anything reaching here is a bug, not data.
+        log.error({ err, topic: message.topic }, 'message handler failed');
+      }
+      // Each at once, not at the end of a turn: the handler rarely leaves the microtask queue while
+      // messages wait, and the broker's backlog would look larger than it is meanwhile.
+      const ack: HandedAcks = { acks: [id] };
+      port.postMessage(ack);
+    }
+    queue = [];
+    ids = [];
+    head = 0;
+    draining = null;
+  };
+
+  return {
+    start(handler) {
+      open = true;
+      port.on('message', (message: HandedMessages) => {
+        message.ids.forEach((id, i) => {
+          const bytes = message.payloads[i] as Uint8Array;
+          ids.push(id);
+          queue.push({ topic: message.topics[i] as string, payload: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+        });
+        draining ??= drain(handler);
+      });
+      log.info('taking messages from the embedded broker');
+      return Promise.resolve();
+    },
+    isConnected: () => open,
+    async close() {
+      // Gateways were told these messages were taken (aedes acknowledges on receipt): all of them are
+      // handled before ingest stops.
+      await draining;
+      open = false;
+      port.close();
     },
   };
 }

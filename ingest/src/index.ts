@@ -1,6 +1,7 @@
 export { createIngest, type Ingest, type IngestOptions } from './ingest.ts';
-export { mqttConnection, type BrokerConnection, type InboundMessage, type MessageHandler, type MqttConnectionOptions } from './connection.ts';
+export { mqttConnection, portConnection, type BrokerConnection, type InboundMessage, type MessageHandler, type MqttConnectionOptions } from './connection.ts';
 export { startEmbeddedBroker, mayPublish, type EmbeddedBroker, type BrokerOptions } from './broker/embedded.ts';
+export { IngestHandover } from './broker/handover.ts';
 export { BrokerShardRouting, type IngestRouting } from './broker/shard-routing.ts';
 export { generatePassword, hashPassword, verifyPassword } from './broker/passwords.ts';
 export { aclRules, mosquittoHash, upsertMosquittoAccount, type BrokerRole, type MosquittoFiles } from './broker/mosquitto-files.ts';
@@ -8,5 +9,5 @@ export { seriesMetrics } from './series-metrics.ts';
 export { startIngestWorker, type IngestWorker, type IngestWorkerHostOptions } from './worker/host.ts';
 export { endShardSession, reconcileShardSessions, shardMqtt, type ShardCountChange } from './worker/sessions.ts';
 export { MAX_INGEST_SHARDS, siteShards, type ShardNews } from './shards.ts';
-export type { IngestWorkerOptions } from './worker/protocol.ts';
+export type { IngestWorkerOptions, MqttSource } from './worker/protocol.ts';
 export { DEFAULT_RULE_SETTINGS, RuleSettings, ruleConfig, type RuleConfig, type RuleSettingsT } from './rules/config.ts';

@@ -1,17 +1,18 @@
 /**
  * The embedded central broker (aedes). Gateways log in with the password from `pledgewatch gateway
- * create` and may publish only under `pw/v1/gw/{their id}/`; price feeds only under `pw/v1/prices/`;
- * the ingest service itself logs in with a per-process secret and may read everything.
+ * create` and may publish only under `pw/v1/gw/{their id}/`; price feeds only under `pw/v1/prices/`.
+ * Ingest in the same process takes its messages straight from the broker (handover.ts); the service
+ * account, with a per-process secret, may read everything over MQTT (tests, tools in the process).
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { isGatewayTopic } from '@pledgewatch/common';
+import { INGEST_TOPICS, isGatewayTopic } from '@pledgewatch/common';
 import type { MqttAccount, StateStore } from '@pledgewatch/store';
 import { verifyPassword } from './passwords.ts';
-import type { IngestRouting } from './shard-routing.ts';
+import type { IngestHandover } from './handover.ts';
 
 export interface BrokerOptions {
   host: string;
@@ -21,12 +22,13 @@ export interface BrokerOptions {
   registry: Registry;
   /** The one account allowed to subscribe to everything: ingest's own connection. */
   service: { username: string; password: string };
-  /** Ingest sharded by site: send each shard's session only its own sites' messages (shard-routing.ts). */
-  routing?: IngestRouting;
+  /** Ingest in this process: hand it the messages of its topics (handover.ts). */
+  handover?: IngestHandover;
 }
 
 export interface EmbeddedBroker {
   url: string;
+  /** Disconnects every client and stops listening (once: later calls wait for the first). */
   close(): Promise<void>;
 }
 
@@ -35,7 +37,6 @@ type Principal = { kind: 'service' } | { kind: MqttAccount['kind']; id: string }
 // aedes's own enum is `const` in a .d.ts, which isolatedModules cannot inline.
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
-const NO_PAYLOAD = Buffer.alloc(0);
 
 function authError(message: string, code: number): AuthenticateError {
   const err = new Error(message) as AuthenticateError;
@@ -78,7 +79,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
     if (account === null || !(await verifyPassword(secret, account.passwordHash))) {
       throw authError('bad credentials', BAD_USERNAME_OR_PASSWORD);
     }
-    if (account.kind === 'gateway') await opts.routing?.gatewayConnected(account.id);
+    if (account.kind === 'gateway') await opts.handover?.gatewayConnected(account.id);
     return { kind: account.kind, id: account.id };
   };
 
@@ -103,10 +104,6 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
       log.warn({ clientId: client?.id, topic: packet.topic }, 'MQTT publish refused: outside the account topics');
       callback(new Error(`not allowed to publish to ${packet.topic}`));
     },
-    authorizeForward(client, packet) {
-      // Another shard's message goes out without its payload, not left out (see shard-routing.ts).
-      return opts.routing === undefined || opts.routing.delivers(client.id, packet.topic) ? packet : { ...packet, payload: NO_PAYLOAD };
-    },
     authorizeSubscribe(client, subscription, callback) {
       if (principals.get(client)?.kind === 'service') return callback(null, subscription);
       denied.inc({ op: 'subscribe' });
@@ -117,6 +114,18 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
   broker.on('client', () => clients.inc());
   broker.on('clientDisconnect', () => clients.dec());
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
+  const handover = opts.handover;
+  if (handover !== undefined) {
+    new Gauge({
+      name: 'pw_broker_ingest_backlog',
+      help: 'Messages the embedded broker has handed to ingest in this process and ingest has not yet handled',
+      registers: [opts.registry],
+      collect() {
+        this.set(handover.backlog);
+      },
+    });
+    for (const filter of INGEST_TOPICS) await new Promise<void>((resolve) => broker.subscribe(filter, handover.deliver, resolve));
+  }
 
   const server = net.createServer((socket) => {
     // MQTT packets go out the moment they are written: see sendWithoutDelay in common.
@@ -132,15 +141,19 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
   const url = `mqtt://${host}:${address.port}`;
   log.info({ url }, 'embedded MQTT broker listening');
 
+  let closed: Promise<void> | undefined;
   return {
     url,
-    async close() {
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Connections that linger past the broker's close would keep the listener open forever.
-        setTimeout(resolve, 2000).unref();
-      });
+    close() {
+      closed ??= (async () => {
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Connections that linger past the broker's close would keep the listener open forever.
+          setTimeout(resolve, 2000).unref();
+        });
+      })();
+      return closed;
     },
   };
 }

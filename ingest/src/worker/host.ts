@@ -4,12 +4,13 @@
  * others. The host relays what shards tell each other (news, dispatcher wake-ups); the handle mirrors
  * `Ingest` for all of them together.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
+import type { IngestHandover } from '../broker/handover.ts';
 import { MAX_INGEST_SHARDS } from '../shards.ts';
 import { shardMqtt } from './sessions.ts';
-import type { FromWorker, IngestWorkerOptions, Metrics, ToWorker } from './protocol.ts';
+import type { FromWorker, IngestWorkerData, IngestWorkerOptions, Metrics, ToWorker } from './protocol.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
 /** A single ingest's PostgreSQL pool; shards share about as many between them. */
@@ -32,6 +33,8 @@ export interface IngestWorkerHostOptions extends Omit<IngestWorkerOptions, 'shar
   workers?: number;
   /** Called when a worker dies on its own (not through stop()). */
   onExit?: (code: number) => void;
+  /** The embedded broker's hand-over, which the shards read instead of an MQTT broker (no `mqtt` then). */
+  handover?: IngestHandover;
 }
 
 /** One worker thread, as the host sees it. */
@@ -44,10 +47,12 @@ interface Shard {
 }
 
 export async function startIngestWorker(opts: IngestWorkerHostOptions): Promise<IngestWorker> {
-  const { logger, onExit, workers = 1, ...options } = opts;
+  const { logger, onExit, handover, workers = 1, ...options } = opts;
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_INGEST_SHARDS) {
     throw new RangeError(`ingest workers must be an integer from 1 to ${MAX_INGEST_SHARDS}, not ${workers}`);
   }
+  if ((options.mqtt === undefined) === (handover === undefined)) throw new Error('ingest reads either an MQTT broker or the embedded broker’s hand-over, exactly one');
+  if (handover !== undefined && handover.shards !== workers) throw new Error(`the hand-over serves ${handover.shards} shards, not ${workers}`);
   let stopping = false;
   const shards: Shard[] = [];
   const relay = (from: number, message: Extract<FromWorker, { type: 'share' | 'notify' }>) => {
@@ -65,10 +70,11 @@ export async function startIngestWorker(opts: IngestWorkerHostOptions): Promise<
     const shardOptions: IngestWorkerOptions = {
       ...options,
       state: shardState(options.state, workers),
-      mqtt: shardMqtt(options.mqtt, k),
+      ...(options.mqtt === undefined ? {} : { mqtt: shardMqtt(options.mqtt, k) }),
       shard: { index: k, count: workers },
     };
-    shards.push(spawn(shardOptions, workers > 1 ? logger.child({ shard: k }) : logger, (m) => relay(k, m), () => stopping, died));
+    const feed = handover === undefined ? undefined : (port: MessagePort) => handover.attach(k, port);
+    shards.push(spawn(shardOptions, feed, workers > 1 ? logger.child({ shard: k }) : logger, (m) => relay(k, m), () => stopping, died));
   }
   const failure = (await Promise.allSettled(shards.map((s) => s.started))).find((r) => r.status === 'rejected');
   if (failure !== undefined) {
@@ -116,15 +122,22 @@ const YOUNG_GENERATION_MB = 192;
 
 function spawn(
   options: IngestWorkerOptions,
+  /** Attaches the host's end of the worker's hand-over channel, when it reads the embedded broker. */
+  feed: ((port: MessagePort) => void) | undefined,
   logger: Logger,
   relay: (message: Extract<FromWorker, { type: 'share' | 'notify' }>) => void,
   stopping: () => boolean,
   died: (code: number) => void,
 ): Shard {
+  const channel = feed === undefined ? undefined : new MessageChannel();
+  const workerData: IngestWorkerData = { entry: new URL('./main.ts', import.meta.url).href, options, ...(channel === undefined ? {} : { handover: channel.port2 }) };
   const worker = new Worker(new URL('./boot.js', import.meta.url), {
-    workerData: { entry: new URL('./main.ts', import.meta.url).href, options },
+    workerData,
+    ...(channel === undefined ? {} : { transferList: [channel.port2] }),
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
   });
+  // Messages posted before the worker has loaded its state wait in its end of the channel.
+  if (channel !== undefined) feed?.(channel.port1);
   const replies = new Map<number, { resolve: (message: FromWorker) => void; reject: (err: Error) => void }>();
   let nextId = 0;
   let alive = true;

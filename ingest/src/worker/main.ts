@@ -7,15 +7,15 @@ import { openSeriesStore, openStateStore, openWebhookStore, type StateStore } fr
 import { AddressGuard, Dispatcher } from '@pledgewatch/webhooks';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { mqttConnection } from '../connection.ts';
+import { mqttConnection, portConnection } from '../connection.ts';
 import { createIngest } from '../ingest.ts';
 import { seriesMetrics } from '../series-metrics.ts';
-import type { FromWorker, IngestWorkerOptions, ToWorker } from './protocol.ts';
+import type { FromWorker, IngestWorkerData, ToWorker } from './protocol.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('ingest worker must run in a worker thread');
 const send = (message: FromWorker) => port.postMessage(message);
-const { options } = workerData as { options: IngestWorkerOptions };
+const { options, handover } = workerData as IngestWorkerData;
 const shard = options.shard ?? { index: 0, count: 1 };
 
 const logger = pino({ level: options.logLevel, base: { app: 'pledgewatch', thread: shard.count > 1 ? `ingest-${shard.index}` : 'ingest' } });
@@ -44,12 +44,18 @@ const ingest = createIngest({
   series,
   logger,
   registry,
-  connection: mqttConnection({ ...options.mqtt, logger }),
+  connection: connection(),
   ...(options.checkpointMs === undefined ? {} : { checkpointMs: options.checkpointMs }),
   ...(options.pledgeRefreshMs === undefined ? {} : { pledgeRefreshMs: options.pledgeRefreshMs }),
   ...(options.rules === undefined ? {} : { rules: options.rules }),
   shard: { ...shard, share: (news, to) => send({ type: 'share', to, news }) },
 });
+
+function connection() {
+  if (options.mqtt !== undefined) return mqttConnection({ ...options.mqtt, logger });
+  if (handover === undefined) throw new Error('ingest worker has neither an MQTT broker nor the embedded broker’s hand-over');
+  return portConnection(handover, logger);
+}
 
 let connected = false;
 const watch = setInterval(() => {

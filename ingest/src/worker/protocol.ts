@@ -1,4 +1,5 @@
 /** Messages between the process and ingest's worker thread. */
+import type { MessagePort } from 'node:worker_threads';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { SeriesStoreSpec, StateStoreSpec } from '@pledgewatch/store';
 import type { RuleSettingsT } from '../rules/config.ts';
@@ -8,7 +9,11 @@ import type { ShardNews } from '../shards.ts';
 export interface IngestWorkerOptions {
   state: StateStoreSpec;
   series: SeriesStoreSpec;
-  mqtt: { url: string; clientId: string; username?: string; password?: string; topics: string[] };
+  /**
+   * The broker to read, over MQTT. Absent: the embedded broker in this process hands the messages over
+   * on the MessagePort in the worker's data (broker/handover.ts).
+   */
+  mqtt?: MqttSource;
   logLevel: string;
   checkpointMs?: number;
   pledgeRefreshMs?: number;
@@ -21,6 +26,22 @@ export interface IngestWorkerOptions {
   webhooks?: { allow: string[]; pollMs?: number; concurrencyPerEndpoint?: number };
   /** This thread's shard (see shards.ts); the host sets it. */
   shard?: { index: number; count: number };
+}
+
+export interface MqttSource {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  topics: string[];
+}
+
+/** What a worker thread is started with. */
+export interface IngestWorkerData {
+  entry: string;
+  options: IngestWorkerOptions;
+  /** The hand-over's port, when options.mqtt is absent. */
+  handover?: MessagePort;
 }
 
 export type Metrics = MetricObjectWithValues<MetricValue<string>>[];

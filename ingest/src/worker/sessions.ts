@@ -6,12 +6,13 @@
  * new shard's session was not there to queue anything, so what gateways published for its sites while
  * ingest was down waits in sessions whose shards now skip it. Fewer shards leave sessions nobody reads,
  * queueing everything until the broker's limits drop it: those are ended here (what they hold is in
- * the remaining sessions too). The embedded broker keeps no session across a restart, so nothing to do.
+ * the remaining sessions too). The embedded broker hands its messages over in-process (broker/handover.ts)
+ * and keeps no session, so nothing to do there.
  */
 import { sessionOptions } from '../connection.ts';
 import mqtt from 'mqtt';
 import type { Logger } from 'pino';
-import type { IngestWorkerOptions } from './protocol.ts';
+import type { MqttSource } from './protocol.ts';
 
 /**
  * Shard k's MQTT identity. Shard 0 keeps the configured client id, so an existing persistent session
@@ -19,7 +20,7 @@ import type { IngestWorkerOptions } from './protocol.ts';
  * broker's ingest account), shard k > 0 logs in as `${user}-s${k}` with the same password: Mosquitto's
  * use_username_as_clientid would otherwise make every shard the same session, taking it from the others.
  */
-export function shardMqtt(mqtt: IngestWorkerOptions['mqtt'], k: number): IngestWorkerOptions['mqtt'] {
+export function shardMqtt(mqtt: MqttSource, k: number): MqttSource {
   if (k === 0) return mqtt;
   const url = new URL(mqtt.url);
   if (url.username !== '') url.username = encodeURIComponent(`${decodeURIComponent(url.username)}-s${k}`);
@@ -27,23 +28,22 @@ export function shardMqtt(mqtt: IngestWorkerOptions['mqtt'], k: number): IngestW
 }
 
 export interface ShardCountChange {
-  mqtt: IngestWorkerOptions['mqtt'];
+  /** Ingest's account on an external broker (PW_MQTT_URL), whose persistent sessions outlive ingest; absent with the embedded broker. */
+  mqtt: MqttSource | undefined;
   /** The shard count ingest last ran with (null: never before), and the one it starts with. */
   previous: number | null;
   workers: number;
-  /** An external broker (PW_MQTT_URL), whose persistent sessions outlive ingest. */
-  external: boolean;
   logger: Logger;
 }
 
 export async function reconcileShardSessions(change: ShardCountChange): Promise<void> {
-  const { previous, workers, logger } = change;
+  const { mqtt, previous, workers, logger } = change;
   if (previous === null || previous === workers) return;
-  if (!change.external) {
+  if (mqtt === undefined) {
     logger.info({ previous, workers }, 'ingest runs a different number of workers than last time; sites are reassigned');
     return;
   }
-  const users = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => identity(change.mqtt, from + i));
+  const users = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => identity(mqtt, from + i));
   if (workers > previous) {
     logger.warn(
       { previous, workers, newSessions: users(previous, workers) },
@@ -57,11 +57,11 @@ export async function reconcileShardSessions(change: ShardCountChange): Promise<
   const left: string[] = [];
   for (let k = workers; k < previous; k++) {
     try {
-      await endShardSession(change.mqtt, k);
-      ended.push(identity(change.mqtt, k));
+      await endShardSession(mqtt, k);
+      ended.push(identity(mqtt, k));
     } catch (err) {
-      logger.warn({ err: (err as Error).message, session: identity(change.mqtt, k) }, 'could not end the broker session of a shard no longer run');
-      left.push(identity(change.mqtt, k));
+      logger.warn({ err: (err as Error).message, session: identity(mqtt, k) }, 'could not end the broker session of a shard no longer run');
+      left.push(identity(mqtt, k));
     }
   }
   logger.warn(
@@ -73,14 +73,14 @@ export async function reconcileShardSessions(change: ShardCountChange): Promise<
 }
 
 /** Ends shard k's persistent broker session: a clean-session connect under the same client id does that. */
-export async function endShardSession(base: IngestWorkerOptions['mqtt'], k: number): Promise<void> {
+export async function endShardSession(base: MqttSource, k: number): Promise<void> {
   const options = shardMqtt(base, k);
   const client = await mqtt.connectAsync(options.url, sessionOptions(options, { clean: true, reconnectPeriod: 0 }));
   await client.endAsync();
 }
 
 /** How a shard's session is named on the broker: the user name when the URL has one (Mosquitto's client id), else the client id. */
-function identity(base: IngestWorkerOptions['mqtt'], k: number): string {
+function identity(base: MqttSource, k: number): string {
   const options = shardMqtt(base, k);
   const user = new URL(options.url).username;
   return user === '' ? options.clientId : decodeURIComponent(user);
