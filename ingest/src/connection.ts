@@ -132,14 +132,18 @@ export interface HandedAcks {
 
 /**
  * Ingest's side of the embedded broker's hand-over (broker/handover.ts): messages come over `port` and
- * are handled strictly in order, each acknowledged as soon as it is handled. Closing handles what has
+ * are handled strictly in order and acknowledged as they are handled. Closing handles what has
  * come first: the broker stops taking messages before ingest stops (see the host's stop).
  */
+/** Handled messages acknowledged in one post to the broker's thread (each post wakes it). */
+const ACKS_PER_POST = 16;
+
 export function portConnection(port: MessagePort, logger: Logger): BrokerConnection {
   const log = logger.child({ component: 'handover-in' });
   let queue: InboundMessage[] = [];
   let ids: number[] = [];
   let head = 0;
+  let acks: number[] = [];
   let open = false;
   /** The loop handling the queue, while it runs. */
   let draining: Promise<void> | null = null;
@@ -155,10 +159,13 @@ export function portConnection(port: MessagePort, logger: Logger): BrokerConnect
         // The handler counts and logs its own failures; anything reaching here is a bug, not data.
         log.error({ err, topic: message.topic }, 'message handler failed');
       }
-      // Each at once, not at the end of a turn: the handler rarely leaves the microtask queue while
-      // messages wait, and the broker's backlog would look larger than it is meanwhile.
-      const ack: HandedAcks = { acks: [id] };
-      port.postMessage(ack);
+      // Every few messages, not only when the queue is empty: the handler rarely leaves the microtask
+      // queue while messages wait, and the broker's backlog would look larger than it is meanwhile.
+      if (acks.push(id) >= ACKS_PER_POST || head === queue.length) {
+        const message: HandedAcks = { acks };
+        port.postMessage(message);
+        acks = [];
+      }
     }
     queue = [];
     ids = [];
