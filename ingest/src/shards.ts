@@ -1,6 +1,7 @@
 /**
- * Ingest sharded by site (DESIGN.md, "Beyond one machine"): each shard — a worker thread with its own
- * MQTT session — handles the messages of the gateways at its sites, one after another, and keeps the
+ * Ingest sharded by site (DESIGN.md, "Beyond one machine"): each shard — a worker thread, handed its
+ * messages by the embedded broker (broker/handover.ts) or with an MQTT session of its own on an external
+ * broker — handles the messages of the gateways at its sites, one after another, and keeps the
  * live state, rules, alerts and valuation of the pledges at those sites. A site's messages therefore
  * reach exactly one shard, in order, and a pledge's state lives in one place.
  *
