@@ -7,7 +7,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { redactUrl, type SigningKey, INGEST_TOPICS } from '@pledgewatch/common';
 import {
   IngestHandover,
@@ -154,14 +153,13 @@ async function startIngest(
     logger.fatal({ err }, 'ingest lock lost; stopping so that another process can take over');
     deps.onFatal?.();
   });
-  const service = { username: 'pw-ingest', password: randomBytes(24).toString('base64url') };
   let mqttUrl = config.mqttUrl;
   let broker: EmbeddedBroker | undefined;
   let handover: IngestHandover | undefined;
   if (roles.has('broker')) {
     // Ingest takes the embedded broker's messages in-process, each shard its own sites' (handover.ts).
     handover = await IngestHandover.open(deps.store, config.ingestWorkers);
-    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, store: deps.store, logger, registry: deps.registry, service, handover });
+    broker = await startEmbeddedBroker({ host: config.mqttHost, port: config.mqttPort, store: deps.store, logger, registry: deps.registry, handover });
     const embedded = broker;
     started.push(() => embedded.close());
     mqttUrl = broker.url;

@@ -130,14 +130,14 @@ export interface HandedAcks {
   acks: number[];
 }
 
-/**
- * Ingest's side of the embedded broker's hand-over (broker/handover.ts): messages come over `port` and
- * are handled strictly in order and acknowledged as they are handled. Closing handles what has
- * come first: the broker stops taking messages before ingest stops (see the host's stop).
- */
 /** Handled messages acknowledged in one post to the broker's thread (each post wakes it). */
 const ACKS_PER_POST = 16;
 
+/**
+ * Ingest's side of the embedded broker's hand-over (broker/handover.ts): messages come over `port` and
+ * are handled strictly in order and acknowledged as they are handled. Closing handles what has
+ * come first: the broker stops taking messages before ingest stops (startIngest in cli/src/central.ts).
+ */
 export function portConnection(port: MessagePort, logger: Logger): BrokerConnection {
   const log = logger.child({ component: 'handover-in' });
   let queue: InboundMessage[] = [];

@@ -40,7 +40,7 @@ async function central(shards: number, gateways: [string, string][], highWater?:
     return client;
   };
   const backlog = async () => (await registry.getSingleMetric('pw_broker_ingest_backlog')?.get())?.values[0]?.value;
-  return { handover, connect, gateway: (id: string) => connect(id, `pw-${id}`), backlog };
+  return { handover, broker, connect, gateway: (id: string) => connect(id, `pw-${id}`), backlog };
 }
 
 /** A shard as ingest's worker runs it: a portConnection on its end of the channel, with a handler the test can hold. */
@@ -57,6 +57,8 @@ async function shard(handover: IngestHandover, k: number) {
   return {
     got,
     connection,
+    /** The worker's end of the channel. */
+    port: channel.port2,
     /** Holds the handler until the returned function is called. */
     hold(): () => void {
       let release = () => {};
@@ -139,5 +141,52 @@ it('keeps what comes before its shard is attached, and a stop waits for everythi
   release();
   await Promise.all([drained, closed]);
   expect(s.got.map(seqOf)).toEqual([1, 2, 3]);
+  expect(await c.backlog()).toBe(0);
+});
+
+it('hands over every message it acknowledged when it closes, and no last will of its own closing', async () => {
+  const c = await central(1, [['gw-1', 'site-1']]);
+  const s = await shard(c.handover, 0);
+  const will = { topic: topics.status('gw-1'), payload: Buffer.from('{"online":false}'), qos: 1 as const, retain: true };
+  const gw = await mqtt.connectAsync(c.broker.url, { username: 'gw-1', password: 'pw-gw-1', reconnectPeriod: 0, will });
+  cleanups.push(() => gw.endAsync(true));
+  gw.on('error', () => {});
+  const acknowledged: number[] = [];
+  let seq = 0;
+  const send = () => {
+    for (let i = 0; i < 20; i++) {
+      const n = ++seq;
+      gw.publish(topics.events('gw-1'), batch('gw-1', n, [arrived(n)]), { qos: 1 }, (err) => err || acknowledged.push(n));
+    }
+  };
+  send();
+  await waitFor('the first acknowledged', () => acknowledged.length === 20);
+  // The close begins in the turn of the event loop whose read takes the next 20 and acknowledges them
+  // (aedes publishes a PUBACKed message one turn later).
+  await new Promise<void>((resolve) =>
+    setTimeout(() => {
+      setImmediate(() => void c.broker.close().then(resolve));
+      send();
+    }, 0),
+  );
+  await c.handover.drained(5000);
+  const handled = new Set(s.got.filter((m) => m.topic === topics.events('gw-1')).map(seqOf));
+  expect(acknowledged.filter((n) => !handled.has(n))).toEqual([]);
+  expect(s.got.filter((m) => m.topic === will.topic)).toEqual([]);
+});
+
+it('no longer counts what a shard whose worker is gone had not handled', async () => {
+  const c = await central(2, [['gw-a', 'site-a'], ['gw-b', 'site-b']]);
+  const [s0, s1] = [await shard(c.handover, 0), await shard(c.handover, 1)];
+  s0.hold();
+  const [a, b] = [await c.gateway('gw-a'), await c.gateway('gw-b')];
+  await a.publishAsync(topics.events('gw-a'), batch('gw-a', 1, [arrived(1)]), { qos: 1 });
+  await b.publishAsync(topics.events('gw-b'), batch('gw-b', 1, [arrived(2)]), { qos: 1 });
+  await waitFor('shard 1 handled its own', () => s1.got.length === 1);
+  expect(c.handover.backlog).toBe(1);
+  // Shard 0's worker dies with gw-a's message in hand: a stop does not wait for it, the backlog forgets it.
+  const drained = c.handover.drained(10_000);
+  s0.port.close();
+  await drained;
   expect(await c.backlog()).toBe(0);
 });

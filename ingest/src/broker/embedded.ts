@@ -1,8 +1,8 @@
 /**
  * The embedded central broker (aedes). Gateways log in with the password from `pledgewatch gateway
  * create` and may publish only under `pw/v1/gw/{their id}/`; price feeds only under `pw/v1/prices/`.
- * Ingest in the same process takes its messages straight from the broker (handover.ts); the service
- * account, with a per-process secret, may read everything over MQTT (tests, tools in the process).
+ * Ingest in the same process takes its messages straight from the broker (handover.ts); a service
+ * account, when one is given, may read everything over MQTT.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -20,8 +20,11 @@ export interface BrokerOptions {
   store: StateStore;
   logger: Logger;
   registry: Registry;
-  /** The one account allowed to subscribe to everything: ingest's own connection. */
-  service: { username: string; password: string };
+  /**
+   * The one account allowed to subscribe to everything, over MQTT (ingest reading the broker as it
+   * would an external one: tests, the bench's bare subscriber). None: only ingest's hand-over reads.
+   */
+  service?: { username: string; password: string };
   /** Ingest in this process: hand it the messages of its topics (handover.ts). */
   handover?: IngestHandover;
 }
@@ -59,6 +62,8 @@ export function mayPublish(principal: Principal, topic: string): boolean {
 export async function startEmbeddedBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
   const log = opts.logger.child({ component: 'broker' });
   const principals = new WeakMap<Client, Principal>();
+  /** Set as close() begins: from then on no client's publish is taken (see close). */
+  let closing = false;
   const denied = new Counter({
     name: 'pw_broker_denied_total',
     help: 'MQTT operations refused by the embedded broker',
@@ -71,7 +76,7 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
     if (!client.id) throw authError('empty client id', 2);
     if (username === undefined || password === undefined) throw authError('credentials required', NOT_AUTHORIZED);
     const secret = password.toString('utf8');
-    if (username === opts.service.username) {
+    if (opts.service !== undefined && username === opts.service.username) {
       if (secret === opts.service.password) return { kind: 'service' };
       throw authError('bad credentials', BAD_USERNAME_OR_PASSWORD);
     }
@@ -98,6 +103,10 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
       );
     },
     authorizePublish(client, packet, callback) {
+      // Closing: nothing more is acknowledged (the client sends it again to the next broker), and the last
+      // wills aedes publishes as it drops the connections are not handed over — the central side
+      // stopping is not every gateway going offline.
+      if (closing && client !== null) return callback(new Error('the broker is closing'));
       const principal = client === null ? ({ kind: 'service' } as const) : principals.get(client);
       if (principal !== undefined && mayPublish(principal, packet.topic)) return callback(null);
       denied.inc({ op: 'publish' });
@@ -146,6 +155,11 @@ export async function startEmbeddedBroker(opts: BrokerOptions): Promise<Embedded
     url,
     close() {
       closed ??= (async () => {
+        closing = true;
+        // aedes sends a QoS 1 PUBACK first and publishes a turn of the event loop later (write.js:
+        // setImmediate, then in-memory persistence promises); closed before then, its emitter refuses the
+        // message the gateway was told was taken. Publishes refused from here on, one turn lets those go.
+        await new Promise((resolve) => setImmediate(resolve));
         await new Promise<void>((resolve) => broker.close(() => resolve()));
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -14,8 +14,9 @@
  *
  * Messages not yet handled push back: beyond `highWater` of them, aedes is not told a message was
  * delivered, so it stops reading from that gateway's connection until ingest catches up — TCP then
- * stops the gateway, whose outbox keeps what it has not sent. Until a shard's worker is attached,
- * its messages wait here.
+ * stops the gateway, whose outbox keeps what it has not sent. (Once aedes has as many deliveries
+ * outstanding as its concurrency, 100, it queues every further publish: then all gateways wait.)
+ * Until a shard's worker is attached, its messages wait here.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { AedesPublishPacket } from 'aedes';
@@ -40,6 +41,8 @@ export class IngestHandover {
   private readonly outboxes: Outbox[];
   /** Per message handed over and not yet handled: the shards that have not handled it yet. */
   private readonly held = new Map<number, number>();
+  /** Per shard: the messages handed to it that it has not handled yet. */
+  private readonly pending: Set<number>[];
   /** aedes's delivery callbacks held back while the backlog is above the high water mark. */
   private readonly paused: (() => void)[] = [];
   private readonly drainWaiters: (() => void)[] = [];
@@ -56,6 +59,7 @@ export class IngestHandover {
     if (shards > 1 && routing === undefined) throw new Error('a hand-over to several shards needs their routing');
     this.ports = Array.from({ length: shards }, () => undefined);
     this.outboxes = Array.from({ length: shards }, emptyOutbox);
+    this.pending = Array.from({ length: shards }, () => new Set<number>());
   }
 
   /** The hand-over to `shards` shards, routed by the gateways registered in `store`. */
@@ -81,7 +85,7 @@ export class IngestHandover {
     this.flushSoon();
     if (this.isDrained()) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = setTimeout(resolve, timeoutMs).unref();
       this.drainWaiters.push(() => {
         clearTimeout(timer);
         resolve();
@@ -105,11 +109,14 @@ export class IngestHandover {
   attach(shard: number, port: MessagePort): void {
     if (this.ports[shard] !== undefined) throw new Error(`shard ${shard} is already attached`);
     this.ports[shard] = port;
-    port.on('message', (message: HandedAcks) => this.acked(message.acks));
-    // Its worker is gone (ingest stopped; a worker that dies stops the process, see host.ts).
+    port.on('message', (message: HandedAcks) => this.acked(shard, message.acks));
+    // Its worker is gone (ingest stopped; a worker that dies stops the process, see host.ts): what it
+    // had not handled never will be, so it no longer counts, nor holds back the gateways or a stop.
     port.once('close', () => {
-      if (this.ports[shard] === port) this.ports[shard] = undefined;
-      this.settle();
+      if (this.ports[shard] !== port) return;
+      this.ports[shard] = undefined;
+      this.outboxes[shard] = emptyOutbox();
+      this.acked(shard, [...(this.pending[shard] as Set<number>)]);
     });
     this.flushSoon();
   }
@@ -119,6 +126,7 @@ export class IngestHandover {
     // buffer, whose whole backing store structured cloning would copy instead.
     const bytes = new Uint8Array(payload.length);
     bytes.set(payload);
+    (this.pending[shard] as Set<number>).add(id);
     const outbox = this.outboxes[shard] as Outbox;
     outbox.ids.push(id);
     outbox.topics.push(topic);
@@ -142,8 +150,10 @@ export class IngestHandover {
     });
   }
 
-  private acked(ids: readonly number[]): void {
+  private acked(shard: number, ids: readonly number[]): void {
+    const pending = this.pending[shard] as Set<number>;
     for (const id of ids) {
+      if (!pending.delete(id)) continue;
       const left = this.held.get(id);
       if (left === undefined) continue;
       if (left > 1) this.held.set(id, left - 1);
