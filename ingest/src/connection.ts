@@ -15,7 +15,11 @@ export interface InboundMessage {
   payload: Buffer;
 }
 
-export type MessageHandler = (message: InboundMessage) => Promise<void>;
+/**
+ * Handles one message. `more`: further messages follow that the connection acknowledges together with
+ * this one, after a call without it — the handler may defer writing until then (group-commit.ts).
+ */
+export type MessageHandler = (message: InboundMessage, more?: boolean) => Promise<void>;
 
 export interface BrokerConnection {
   start(handler: MessageHandler): Promise<void>;
@@ -153,17 +157,20 @@ export function portConnection(port: MessagePort, logger: Logger): BrokerConnect
       const message = queue[head] as InboundMessage;
       const id = ids[head] as number;
       head++;
+      // Up to ACKS_PER_POST messages in a row are one group: handled, then written together (more),
+      // then acknowledged in one post. Not only when the queue is empty: the handler rarely leaves the
+      // microtask queue while messages wait, and the broker's backlog would look larger than it is meanwhile.
+      const more = head < queue.length && acks.length + 1 < ACKS_PER_POST;
       try {
-        await handler(message);
+        await handler(message, more);
       } catch (err) {
         // The handler counts and logs its own failures; anything reaching here is a bug, not data.
         log.error({ err, topic: message.topic }, 'message handler failed');
       }
-      // Every few messages, not only when the queue is empty: the handler rarely leaves the microtask
-      // queue while messages wait, and the broker's backlog would look larger than it is meanwhile.
-      if (acks.push(id) >= ACKS_PER_POST || head === queue.length) {
-        const message: HandedAcks = { acks };
-        port.postMessage(message);
+      acks.push(id);
+      if (!more) {
+        const handled: HandedAcks = { acks };
+        port.postMessage(handled);
         acks = [];
       }
     }

@@ -1,3 +1,4 @@
+import type { GroupCommit } from './group-commit.ts';
 import type { Clock, FieldError, UplinkEvent } from '@pledgewatch/common';
 import { describeErrors, isoTime, pledgeQuantities } from '@pledgewatch/common';
 import type { GatewayRecord, SeriesPoint, SeriesStore, StateStore } from '@pledgewatch/store';
@@ -24,6 +25,7 @@ export class IngestContext {
     readonly checkpointer: Checkpointer,
     readonly alerts: AlertEngine,
     readonly shards: ShardRouting,
+    readonly commits: GroupCommit,
   ) {}
 
   /** Logs and counts a refused message or event; nothing else changes. */

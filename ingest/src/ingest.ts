@@ -13,6 +13,7 @@ import type { BrokerConnection } from './connection.ts';
 import { IngestContext } from './context.ts';
 import { LiveState } from './domain/live-state.ts';
 import { Checkpointer } from './checkpointer.ts';
+import { GroupCommit } from './group-commit.ts';
 import { replayBatch } from './handlers/events.ts';
 import { dispatch } from './handlers/index.ts';
 import { ingestMetrics } from './metrics.ts';
@@ -34,6 +35,8 @@ export interface IngestOptions {
   rules?: RuleSettingsT;
   /** Which shard of a sharded ingest this is (see shards.ts); default: the only one. */
   shard?: ShardLink;
+  /** Called when ingest cannot go on (a group of batches could not be logged, see group-commit.ts): stop the process. */
+  onFatal?: (err: unknown) => void;
 }
 
 export interface Ingest {
@@ -65,7 +68,11 @@ export function createIngest(opts: IngestOptions): Ingest {
     config: rules,
     ...(shards.sharded ? { mine: (pledgeId: string) => !shards.isForeignPledge(pledgeId) } : {}),
   });
-  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry), checkpointer, alerts, shards);
+  const commits = new GroupCommit(opts.store, (err) => {
+    log.fatal({ err }, 'a group of batches could not be logged; ingest cannot go on');
+    opts.onFatal?.(err);
+  });
+  const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry), checkpointer, alerts, shards, commits);
   let pledgesSeenUntil = '1970-01-01T00:00:00.000Z';
   let releasesSeenUntil = '1970-01-01T00:00:00.000Z';
   let refreshing: Promise<void> = Promise.resolve();
@@ -164,6 +171,8 @@ export function createIngest(opts: IngestOptions): Ingest {
 
   /** Persists changed state, then samples the quantities it changed. */
   const checkpoint = async (): Promise<void> => {
+    // A batch is retired only once it is logged.
+    await commits.flush().catch(() => undefined);
     await checkpointer.flush();
     await ctx.sampleQuantities().catch((err: unknown) => log.error({ err }, 'quantity sampling failed'));
   };
@@ -209,12 +218,15 @@ export function createIngest(opts: IngestOptions): Ingest {
       timers.push(clock.setInterval(() => void refreshPledges(), opts.pledgeRefreshMs ?? 2000));
       timers.push(clock.setInterval(() => void checkpoint(), opts.checkpointMs ?? 1000));
       timers.push(clock.setInterval(() => void runRules(), rules.tickMs));
-      await opts.connection.start(async (message) => {
+      await opts.connection.start(async (message, more = false) => {
+        commits.grouping = more;
         try {
           await dispatch(ctx, message);
         } catch (err) {
           ctx.reject('internal_error', { topic: message.topic, err });
         }
+        // The group is logged before the connection acknowledges any of it.
+        if (!more) await commits.flush();
       });
     },
     refreshPledges,

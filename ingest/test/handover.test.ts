@@ -48,14 +48,18 @@ async function shard(handover: IngestHandover, k: number) {
   const channel = new MessageChannel();
   handover.attach(k, channel.port1);
   const got: InboundMessage[] = [];
+  /** Per message handled: whether more followed in its group (see MessageHandler). */
+  const more: boolean[] = [];
   let gate: Promise<void> = Promise.resolve();
   const connection: BrokerConnection = portConnection(channel.port2, logger);
-  await connection.start(async (message) => {
+  await connection.start(async (message, followed = false) => {
+    more.push(followed);
     await gate;
     got.push(message);
   });
   return {
     got,
+    more,
     connection,
     /** The worker's end of the channel. */
     port: channel.port2,
@@ -189,4 +193,22 @@ it('no longer counts what a shard whose worker is gone had not handled', async (
   s0.port.close();
   await drained;
   expect(await c.backlog()).toBe(0);
+});
+
+it('hands a shard what queued behind the message in hand as one group, closed by its last message', async () => {
+  const c = await central(1, [['gw-1', 'site-1']]);
+  const s = await shard(c.handover, 0);
+  const gw = await c.gateway('gw-1');
+  const release = s.hold();
+  await gw.publishAsync(topics.events('gw-1'), batch('gw-1', 1, [arrived(1)]), { qos: 1 });
+  await waitFor('the first in hand', () => s.more.length === 1);
+  for (const seq of [2, 3, 4]) await gw.publishAsync(topics.events('gw-1'), batch('gw-1', seq, [arrived(seq)]), { qos: 1 });
+  await waitFor('all handed over', () => c.handover.backlog === 4);
+  // Posted to the shard at the end of the broker's turn, received at its next: well within this.
+  await new Promise((r) => setTimeout(r, 100));
+  release();
+  await waitFor('all handled', () => c.handover.backlog === 0);
+  // The first came alone; the three that queued behind it are one group, the last closing it.
+  expect(s.more).toEqual([false, true, true, false]);
+  expect(s.got.map(seqOf)).toEqual([1, 2, 3, 4]);
 });

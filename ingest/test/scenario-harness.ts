@@ -27,9 +27,10 @@ export class InProcessConnection implements BrokerConnection {
     this.handler = null;
     return Promise.resolve();
   }
-  deliver(topic: string, payload: string): Promise<void> {
+  /** `more`: more messages follow in the same group, as the embedded broker's hand-over gives them. */
+  deliver(topic: string, payload: string, more?: boolean): Promise<void> {
     if (this.handler === null) throw new Error('ingest is not started');
-    return this.handler({ topic, payload: Buffer.from(payload) });
+    return this.handler({ topic, payload: Buffer.from(payload) }, more);
   }
 }
 
@@ -42,8 +43,8 @@ export interface Scenario {
   registry: Registry;
   connection: InProcessConnection;
   now(): string;
-  /** Sends one batch from a gateway (seq counted per gateway unless given). */
-  send(events: unknown[], opts?: { gatewayId?: string; seq?: number }): Promise<void>;
+  /** Sends one batch from a gateway (seq counted per gateway unless given; `more`: a group follows, see deliver). */
+  send(events: unknown[], opts?: { gatewayId?: string; seq?: number; more?: boolean }): Promise<void>;
   status(online: boolean, opts?: { gatewayId?: string; readers?: GatewayStatusMessage['readers'] }): Promise<void>;
   /**
    * Moves the fake clock in steps, running the rules' timers after each; plugged gateways send their
@@ -67,6 +68,8 @@ export interface ScenarioOptions {
   rules?: RuleSettingsT;
   /** gateway id → site */
   gateways?: Record<string, string>;
+  /** Ingest's onFatal (see createIngest). */
+  onFatal?: (err: unknown) => void;
 }
 
 export async function startScenario(opts: ScenarioOptions = {}): Promise<Scenario> {
@@ -95,6 +98,7 @@ export async function startScenario(opts: ScenarioOptions = {}): Promise<Scenari
       // Timers far apart: the scenario runs the rules itself after every step.
       pledgeRefreshMs: 3_600_000,
       checkpointMs: 1_000,
+      ...(opts.onFatal === undefined ? {} : { onFatal: opts.onFatal }),
     });
   let ingest = make();
   await ingest.start();
@@ -113,11 +117,11 @@ export async function startScenario(opts: ScenarioOptions = {}): Promise<Scenari
       return connection;
     },
     now: () => isoTime(clock.now()),
-    async send(events, { gatewayId = 'gw-1', seq } = {}) {
+    async send(events, { gatewayId = 'gw-1', seq, more } = {}) {
       const n = seq ?? (seqs.get(gatewayId) ?? 0) + 1;
       seqs.set(gatewayId, Math.max(n, seqs.get(gatewayId) ?? 0));
       const body = { v: 1, gatewayId, seq: n, sentAt: s.now(), events };
-      await connection.deliver(topics.events(gatewayId), JSON.stringify(body));
+      await connection.deliver(topics.events(gatewayId), JSON.stringify(body), more);
     },
     async status(online, { gatewayId = 'gw-1', readers } = {}) {
       const body: GatewayStatusMessage = { v: 1, gatewayId, online, at: s.now(), agentVersion: 'test', ...(readers === undefined ? {} : { readers }) };

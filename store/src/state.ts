@@ -71,6 +71,13 @@ export interface LoggedBatch {
   payload: Buffer;
 }
 
+/** A batch to log, with the alert and pledge status changes its events caused (StateStore.commitBatches). */
+export interface BatchCommit {
+  batch: LoggedBatch;
+  alerts: readonly AlertChange[];
+  statuses: readonly StatusChange[];
+}
+
 /** Tag and reader state written in one transaction, with the logged batches it includes. */
 export interface Checkpoint {
   tags: TagState[];
@@ -161,6 +168,13 @@ export interface StateStore extends AuditReader {
    * returns false, changing nothing (alerts and statuses included), when (gatewayId, seq) was already applied.
    */
   commitBatch(batch: LoggedBatch, alerts?: readonly AlertChange[], statuses?: readonly StatusChange[]): Promise<boolean>;
+  /**
+   * Logs several batches as commitBatch would each, in one transaction (a group commit): all or none.
+   * Returns, in order, whether each was fresh; one already applied (or twice in the group) changes nothing.
+   */
+  commitBatches(entries: readonly BatchCommit[]): Promise<boolean[]>;
+  /** Whether (gatewayId, seq) was logged already: a redelivery, to be dropped before it is applied. */
+  isApplied(gatewayId: string, seq: number): Promise<boolean>;
   /** Writes tag and reader state and retires the logged batches it includes, atomically. */
   checkpoint(checkpoint: Checkpoint): Promise<void>;
   /** Batches logged but not yet checkpointed, oldest first: what ingest replays at start. */

@@ -38,6 +38,27 @@ export function describeStateLiveContract(ctx: StoreContext): void {
       ]);
     });
 
+    it('logs a group of batches in one go, refusing those applied before or twice in the group', async () => {
+      const entry = (b: ReturnType<typeof batch>) => ({ batch: b, alerts: [], statuses: [] });
+      expect(await ctx.store.commitBatch(batch('gw-1', 1))).toBe(true);
+      expect([await ctx.store.isApplied('gw-1', 1), await ctx.store.isApplied('gw-1', 2)]).toEqual([true, false]);
+      const fresh = await ctx.store.commitBatches([entry(batch('gw-1', 2)), entry(batch('gw-1', 1, 'replay')), entry(batch('gw-2', 2)), entry(batch('gw-1', 2, 'twice'))]);
+      expect(fresh).toEqual([true, false, true, false]);
+      expect((await ctx.store.pendingBatches()).map((b) => [b.gatewayId, b.seq, b.payload.toString()])).toEqual([
+        ['gw-1', 1, '{"seq":1}'],
+        ['gw-1', 2, '{"seq":2}'],
+        ['gw-2', 2, '{"seq":2}'],
+      ]);
+      expect(await ctx.store.isApplied('gw-1', 2)).toBe(true);
+    });
+
+    it('logs nothing of a group that fails', async () => {
+      const broken = { ...batch('gw-1', 2), appliedAt: null as unknown as string }; // what a NOT NULL column refuses
+      await expect(ctx.store.commitBatches([{ batch: batch('gw-1', 1), alerts: [], statuses: [] }, { batch: broken, alerts: [], statuses: [] }])).rejects.toThrow();
+      expect(await ctx.store.pendingBatches()).toEqual([]);
+      expect(await ctx.store.isApplied('gw-1', 1)).toBe(false);
+    });
+
     it('checkpoints state and retires exactly the batches it includes', async () => {
       const b1 = batch('gw-1', 1);
       const b2 = batch('gw-1', 2);

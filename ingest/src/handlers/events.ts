@@ -26,7 +26,7 @@ export async function handleEvents(ctx: IngestContext, gatewayId: string, payloa
     apply: () => {
       for (const event of batch.events) applyEvent(work, event);
     },
-    commit: (alerts, statuses) => ctx.store.commitBatch({ gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload }, alerts, statuses),
+    commit: (alerts, statuses) => ctx.commits.commit({ batch: { gatewayId, seq: batch.seq, appliedAt: ctx.now(), payload }, alerts, statuses }),
     committed: () => commitWork(ctx, work, batch),
   });
   if (!fresh) {

@@ -49,6 +49,8 @@ const ingest = createIngest({
   ...(options.pledgeRefreshMs === undefined ? {} : { pledgeRefreshMs: options.pledgeRefreshMs }),
   ...(options.rules === undefined ? {} : { rules: options.rules }),
   shard: { ...shard, share: (news, to) => send({ type: 'share', to, news }) },
+  // The host sees the thread exit and stops the process (its onExit).
+  onFatal: () => setImmediate(() => process.exit(1)),
 });
 
 function connection() {
@@ -106,6 +108,11 @@ function notifyOnEvents(inner: StateStore, notify: () => void): StateStore {
     const logged = await inner.commitBatch(batch, alerts, statuses);
     if (logged && alerts.length + statuses.length > 0) notify();
     return logged;
+  };
+  wrapped.commitBatches = async (entries) => {
+    const fresh = await inner.commitBatches(entries);
+    if (entries.some((e, i) => fresh[i] === true && e.alerts.length + e.statuses.length > 0)) notify();
+    return fresh;
   };
   wrapped.applyAlertChanges = async (changes, statuses = []) => {
     await inner.applyAlertChanges(changes, statuses);

@@ -1,14 +1,24 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
-import { auditEntry, type PriceRecord, type ReaderHealth, type TagState } from '@pledgewatch/common';
-import type { StateStore } from '../state.ts';
+import { auditEntry, type AlertChange, type PriceRecord, type ReaderHealth, type StatusChange, type TagState } from '@pledgewatch/common';
+import type { LoggedBatch, StateStore } from '../state.ts';
 import { toMs } from '../sqlite/time.ts';
 import { appendAuditToCommodity } from './audit.ts';
-import { lockOutbox, transaction, type Pool } from './db.ts';
+import { lockOutbox, transaction, type Client, type Pool } from './db.ts';
 import type { AlertWriter } from './state-alerts.ts';
 
 type LiveOps = Pick<
   StateStore,
-  'putPrice' | 'getPrice' | 'listPrices' | 'commitBatch' | 'checkpoint' | 'pendingBatches' | 'getTags' | 'listTags' | 'listReaders'
+  | 'putPrice'
+  | 'getPrice'
+  | 'listPrices'
+  | 'commitBatch'
+  | 'commitBatches'
+  | 'isApplied'
+  | 'checkpoint'
+  | 'pendingBatches'
+  | 'getTags'
+  | 'listTags'
+  | 'listReaders'
 >;
 
 interface TagRow {
@@ -34,6 +44,17 @@ const TAG_COLUMNS = 'epc, gateway_id, site_id, zone, reader_id, present, last_se
 const CHUNK = 5_000;
 
 export function liveOps(pool: Pool, writeAlerts: AlertWriter): LiveOps {
+  const logOne = async (c: Client, batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): Promise<boolean> => {
+    const { rowCount } = await c.query(
+      'INSERT INTO applied_batches (gateway_id, seq, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [batch.gatewayId, batch.seq, batch.appliedAt],
+    );
+    if (rowCount === 0) return false;
+    await c.query('INSERT INTO batch_log (gateway_id, seq, applied_at, payload) VALUES ($1, $2, $3, $4)', [batch.gatewayId, batch.seq, batch.appliedAt, batch.payload]);
+    await writeAlerts(c, alerts, statuses);
+    return true;
+  };
+
   return {
     // The WHERE on the update makes an older or equal-time price a no-op, seen as rowCount 0. A new
     // price is recorded in the chain of every pledge of its commodity, under the outbox lock (pg/audit.ts).
@@ -62,22 +83,15 @@ export function liveOps(pool: Pool, writeAlerts: AlertWriter): LiveOps {
 
     // The alert and status changes a batch caused commit with its log entry: a crash keeps all or none.
     // A concurrent commit of the same (gateway, seq) waits on the primary key, then finds it taken.
-    commitBatch: (batch, alerts = [], statuses = []) =>
+    commitBatch: (batch, alerts = [], statuses = []) => transaction(pool, (c) => logOne(c, batch, alerts, statuses)),
+    commitBatches: (entries) =>
       transaction(pool, async (c) => {
-        const { rowCount } = await c.query(
-          'INSERT INTO applied_batches (gateway_id, seq, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-          [batch.gatewayId, batch.seq, batch.appliedAt],
-        );
-        if (rowCount === 0) return false;
-        await c.query('INSERT INTO batch_log (gateway_id, seq, applied_at, payload) VALUES ($1, $2, $3, $4)', [
-          batch.gatewayId,
-          batch.seq,
-          batch.appliedAt,
-          batch.payload,
-        ]);
-        await writeAlerts(c, alerts, statuses);
-        return true;
+        const fresh: boolean[] = [];
+        for (const e of entries) fresh.push(await logOne(c, e.batch, e.alerts, e.statuses));
+        return fresh;
       }),
+    isApplied: async (gatewayId, seq) =>
+      (await pool.query('SELECT 1 FROM applied_batches WHERE gateway_id = $1 AND seq = $2', [gatewayId, seq])).rowCount !== 0,
 
     // Rows travel as one array per column (unnest): a checkpoint after a busy second writes tens of
     // thousands of tags in a few statements instead of one round trip each.

@@ -1,7 +1,7 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
 import type { BatchSegments } from './batch-segments.ts';
 import { auditEntry, type AlertChange, type PriceRecord, type ReaderHealth, type StatusChange, type TagState } from '@pledgewatch/common';
-import type { Checkpoint, LoggedBatch, StateStore } from '../state.ts';
+import type { BatchCommit, Checkpoint, LoggedBatch, StateStore } from '../state.ts';
 import { later, writeTx, type Db } from './db.ts';
 import type { AuditWriter } from './audit.ts';
 import type { AlertWriter } from './state-alerts.ts';
@@ -10,7 +10,17 @@ import { toMs } from './time.ts';
 
 type LiveOps = Pick<
   StateStore,
-  'putPrice' | 'getPrice' | 'listPrices' | 'commitBatch' | 'checkpoint' | 'pendingBatches' | 'getTags' | 'listTags' | 'listReaders'
+  | 'putPrice'
+  | 'getPrice'
+  | 'listPrices'
+  | 'commitBatch'
+  | 'commitBatches'
+  | 'isApplied'
+  | 'checkpoint'
+  | 'pendingBatches'
+  | 'getTags'
+  | 'listTags'
+  | 'listReaders'
 >;
 
 interface TagRow {
@@ -110,15 +120,16 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
   // A redelivered batch is refused by the applied_batches insert before its payload is written
   // anywhere (one statement, not a lookup first); a fresh one's payload is in its segment before the
   // row that points to it commits (a crash between leaves unreferenced bytes, pruned with their segment).
-  const commitBatch = writeTx(db,
-    (batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
-      if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
-      const ref = segments?.append(batch.payload) ?? null;
-      logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, ref === null ? batch.payload : EMPTY, ref?.segment ?? null, ref?.offset ?? null);
-      writeAlerts(alerts, statuses);
-      return true;
-    },
-  );
+  const logOne = (batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): boolean => {
+    if (insertBatch.run(batch.gatewayId, batch.seq, batch.appliedAt).changes === 0) return false;
+    const ref = segments?.append(batch.payload) ?? null;
+    logBatch.run(batch.gatewayId, batch.seq, batch.appliedAt, ref === null ? batch.payload : EMPTY, ref?.segment ?? null, ref?.offset ?? null);
+    writeAlerts(alerts, statuses);
+    return true;
+  };
+  const commitBatch = writeTx(db, logOne);
+  const commitBatches = writeTx(db, (entries: readonly BatchCommit[]): boolean[] => entries.map((e) => logOne(e.batch, e.alerts, e.statuses)));
+  const applied = db.prepare<[string, number], number>('SELECT 1 FROM applied_batches WHERE gateway_id = ? AND seq = ?').pluck();
   const pendingBatches = (): LoggedBatch[] =>
     pending.all().flatMap((r) => {
       const payload = r.segment === null || segments === null ? r.payload : segments.read({ segment: r.segment, offset: r.seg_offset ?? 0 });
@@ -145,6 +156,8 @@ export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, se
       }),
     listPrices: () => later(() => allPrices.all().map((body) => JSON.parse(body) as PriceRecord)),
     commitBatch: (batch, alerts = [], statuses = []) => later(() => commitBatch(batch, alerts, statuses)),
+    commitBatches: (entries) => later(() => commitBatches(entries)),
+    isApplied: (gatewayId, seq) => later(() => applied.get(gatewayId, seq) !== undefined),
     checkpoint: (c) =>
       later(() => {
         checkpoint(c);
