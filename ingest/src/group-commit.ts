@@ -12,9 +12,9 @@
  * before the connection acknowledges its messages and before a checkpoint retires its batches.
  *
  * A group that cannot be written is a store that failed under batches already applied in memory (and
- * other shards told): there is no taking one back out, as a single failed commit is. `onFailure` then
- * stops ingest (the worker exits, and the central side with it); a restart rebuilds live state from what
- * was logged.
+ * other shards told of them, see shareBatch): there is no taking one back out, as a single failed commit
+ * is. `onFailure` then stops ingest (the worker exits, and the central side with it), nothing more is
+ * logged meanwhile, and a restart rebuilds live state from what was logged.
  */
 import type { BatchCommit, StateStore } from '@pledgewatch/store';
 
@@ -26,6 +26,8 @@ export class GroupCommit {
   private staged: BatchCommit[] = [];
   private readonly keys = new Set<string>();
   private writing: Promise<unknown> = Promise.resolve();
+  /** Why a group could not be logged: from then on nothing more is (ingest is stopping). */
+  private failed: Error | null = null;
 
   constructor(
     private readonly store: Pick<StateStore, 'commitBatch' | 'commitBatches' | 'isApplied'>,
@@ -34,6 +36,7 @@ export class GroupCommit {
 
   /** Logs the batch, or stages it for its group's write; false when it was applied before (a redelivery). */
   async commit(entry: BatchCommit): Promise<boolean> {
+    if (this.failed !== null) throw this.failed;
     if (!this.grouping && this.staged.length === 0) return this.store.commitBatch(entry.batch, entry.alerts, entry.statuses);
     const key = keyOf(entry);
     if (this.keys.has(key) || (await this.store.isApplied(entry.batch.gatewayId, entry.batch.seq))) return false;
@@ -45,6 +48,7 @@ export class GroupCommit {
   /** Writes what is staged, in one transaction. */
   flush(): Promise<void> {
     const run = this.writing.then(async () => {
+      if (this.failed !== null) throw this.failed;
       if (this.staged.length === 0) return;
       const group = this.staged;
       this.staged = [];
@@ -53,6 +57,7 @@ export class GroupCommit {
         const taken = fresh.filter((f) => !f).length;
         if (taken > 0) throw new Error(`${taken} of a group's ${group.length} batches were logged by another writer meanwhile`);
       } catch (err) {
+        this.failed = err instanceof Error ? err : new Error(String(err));
         this.onFailure(err);
         throw err;
       } finally {

@@ -55,22 +55,44 @@ export function createIngest(opts: IngestOptions): Ingest {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger.child({ component: 'ingest' });
   const live = new LiveState();
-  const checkpointer = new Checkpointer(opts.store, log);
+  const commits = new GroupCommit(opts.store, (err) => {
+    log.fatal({ err }, 'a group of batches could not be logged; ingest cannot go on');
+    opts.onFatal?.(err);
+  });
+  // A checkpoint retires (and writes the tags of) logged batches only: what it covers may still be staged
+  // in a group (a batch joins the checkpoint's queue when staged), so that is logged first, after the
+  // checkpoint took its queue (group-commit.ts).
+  const checkpointer = new Checkpointer(
+    {
+      checkpoint: async (c) => {
+        await commits.flush();
+        await opts.store.checkpoint(c);
+      },
+    },
+    log,
+  );
+  // The engine's own writes (ticks, statuses, prices) and its look at the store's open alerts come after
+  // the batches staged before them, whose alert and status changes it has taken in already.
+  const alertStore = Object.create(opts.store) as StateStore;
+  alertStore.applyAlertChanges = async (changes, statuses) => {
+    await commits.flush();
+    await opts.store.applyAlertChanges(changes, statuses);
+  };
+  alertStore.listActiveAlerts = async (types) => {
+    await commits.flush();
+    return opts.store.listActiveAlerts(types);
+  };
   const shards = new ShardRouting(opts.shard ?? ONLY_SHARD);
   // A wrong rule setting stops ingest here, at start, naming the key.
   const rules = ruleConfig(opts.rules ?? {});
   const alerts: AlertEngine = new AlertEngine({
-    store: opts.store,
+    store: alertStore,
     live,
     clock,
     log: log.child({ component: 'alerts' }),
     metrics: alertMetrics(opts.registry, () => alerts.openCounts()),
     config: rules,
     ...(shards.sharded ? { mine: (pledgeId: string) => !shards.isForeignPledge(pledgeId) } : {}),
-  });
-  const commits = new GroupCommit(opts.store, (err) => {
-    log.fatal({ err }, 'a group of batches could not be logged; ingest cannot go on');
-    opts.onFatal?.(err);
   });
   const ctx = new IngestContext(opts.store, opts.series, live, clock, log, ingestMetrics(opts.registry), checkpointer, alerts, shards, commits);
   let pledgesSeenUntil = '1970-01-01T00:00:00.000Z';
@@ -171,8 +193,6 @@ export function createIngest(opts: IngestOptions): Ingest {
 
   /** Persists changed state, then samples the quantities it changed. */
   const checkpoint = async (): Promise<void> => {
-    // A batch is retired only once it is logged.
-    await commits.flush().catch(() => undefined);
     await checkpointer.flush();
     await ctx.sampleQuantities().catch((err: unknown) => log.error({ err }, 'quantity sampling failed'));
   };

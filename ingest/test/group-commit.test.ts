@@ -8,6 +8,7 @@ import type { BatchCommit } from '@pledgewatch/store';
 import { afterEach, expect, it } from 'vitest';
 import { arrivals, bigPledge, range, startScenario, type Scenario } from './scenario-harness.ts';
 import { epc } from './harness.ts';
+import { sleep, waitFor } from '@pledgewatch/common/testing';
 
 let s: Scenario | undefined;
 afterEach(async () => {
@@ -70,5 +71,52 @@ it('stops ingest when a run cannot be logged', async () => {
   await s.send(arrivals(s, [1]), { seq: 1, more: true });
   await expect(s.send(arrivals(s, [2]), { seq: 2 })).rejects.toThrow('disk full');
   expect(fatal).toHaveLength(1);
+  // Nothing more is logged while ingest stops, not even a batch alone (whose own commit would work).
+  await expect(s.send(arrivals(s, [3]), { seq: 3 })).rejects.toThrow('disk full');
   expect(await loggedSeqs(s)).toEqual([]);
+});
+
+/** Holds every group write until `release` (a slow write: PostgreSQL, or another shard holding the write lock). */
+function slowGroupWrites(scenario: Scenario): () => void {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const inner = scenario.store.commitBatches.bind(scenario.store);
+  scenario.store.commitBatches = async (entries: readonly BatchCommit[]) => {
+    await gate;
+    return inner(entries);
+  };
+  return release;
+}
+
+it('does not retire a batch staged while a checkpoint waits for the run before it to be logged', async () => {
+  s = await startScenario({ pledges: [bigPledge(6)] });
+  const release = slowGroupWrites(s);
+  await s.send(arrivals(s, [1]), { seq: 1, more: true });
+  await s.advance(1_000); // the checkpoint starts logging the run [1]…
+  await s.send(arrivals(s, [2]), { seq: 2, more: true }); // …and the next run starts meanwhile
+  release();
+  const scenario = s;
+  await waitFor('the first run logged and checkpointed', async () => (await scenario.store.isApplied('gw-1', 1)) && (await loggedSeqs(scenario)).length === 0);
+  await s.send(arrivals(s, [3]), { seq: 3 });
+  await s.advance(1_000);
+  // Batch 2 was logged before a checkpoint retired it, not after (which would leave it pending for good).
+  expect(await loggedSeqs(s)).toEqual([]);
+  expect((await s.store.getTags(range(1, 3).map(epc))).length).toBe(3);
+});
+
+it('writes alert changes of its own and looks at the open alerts only after the run staged before', async () => {
+  s = await startScenario({ pledges: [bigPledge(10)] });
+  const release = slowGroupWrites(s);
+  // DAMAGE opens at once for a shock; the alert is staged with its batch.
+  await s.send([{ type: 'reading', at: s.now(), sensorId: 'acc-1', kind: 'shock', zone: 'A1', value: 6.5, unit: 'g' }], { seq: 1, more: true });
+  // The rules' ticks meanwhile, one of them looking at the store's open alerts (every 5 s). With the
+  // fix they wait for the run to be logged, so this does not finish before the release.
+  const ticks = s.advance(5_000);
+  await Promise.race([ticks, sleep(200)]);
+  release();
+  await ticks;
+  await s.send(arrivals(s, [1]), { seq: 2 });
+  await s.advance(5_000);
+  expect((await s.alerts()).map((a) => [a.type, a.status, a.occurrences])).toEqual([['DAMAGE', 'open', 1]]);
+  expect((await s.store.eventsAfter(0, 100)).map((e) => e.type)).toEqual(['alert.opened']);
 });

@@ -60,7 +60,7 @@ const NOTHING: Plan = { steps: [], valued: [] };
 export interface BatchSteps {
   /** Puts the batch into live state. */
   apply(): void;
-  /** Writes the batch with these alert and status changes; false when it was already written. */
+  /** Logs the batch with these alert and status changes (or stages it for its group, group-commit.ts); false when it was logged before. */
   commit(changes: AlertChange[], statuses: StatusChange[]): Promise<boolean>;
   /** The batch is written: queue it for the checkpoint, tell other shards. */
   committed(): void;
