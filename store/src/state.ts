@@ -71,6 +71,12 @@ export interface LoggedBatch {
   payload: Buffer;
 }
 
+/** What each adapter's live-state module implements: prices, the batch log, tag and reader state. */
+export type StateLiveOps = Pick<
+  StateStore,
+  'putPrice' | 'getPrice' | 'listPrices' | 'commitBatch' | 'commitBatches' | 'isApplied' | 'checkpoint' | 'pendingBatches' | 'getTags' | 'listTags' | 'listReaders'
+>;
+
 /** A batch to log, with the alert and pledge status changes its events caused (StateStore.commitBatches). */
 export interface BatchCommit {
   batch: LoggedBatch;

@@ -1,25 +1,11 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
 import { auditEntry, type AlertChange, type PriceRecord, type ReaderHealth, type StatusChange, type TagState } from '@pledgewatch/common';
-import type { LoggedBatch, StateStore } from '../state.ts';
+import type { LoggedBatch, StateLiveOps } from '../state.ts';
 import { toMs } from '../sqlite/time.ts';
 import { appendAuditToCommodity } from './audit.ts';
 import { lockOutbox, transaction, type Client, type Pool } from './db.ts';
 import type { AlertWriter } from './state-alerts.ts';
 
-type LiveOps = Pick<
-  StateStore,
-  | 'putPrice'
-  | 'getPrice'
-  | 'listPrices'
-  | 'commitBatch'
-  | 'commitBatches'
-  | 'isApplied'
-  | 'checkpoint'
-  | 'pendingBatches'
-  | 'getTags'
-  | 'listTags'
-  | 'listReaders'
->;
 
 interface TagRow {
   epc: string;
@@ -43,7 +29,7 @@ const TAG_COLUMNS = 'epc, gateway_id, site_id, zone, reader_id, present, last_se
 /** Rows per upsert statement: one round trip each, well below the protocol's parameter limit. */
 const CHUNK = 5_000;
 
-export function liveOps(pool: Pool, writeAlerts: AlertWriter): LiveOps {
+export function liveOps(pool: Pool, writeAlerts: AlertWriter): StateLiveOps {
   const logOne = async (c: Client, batch: LoggedBatch, alerts: readonly AlertChange[], statuses: readonly StatusChange[]): Promise<boolean> => {
     const { rowCount } = await c.query(
       'INSERT INTO applied_batches (gateway_id, seq, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',

@@ -1,27 +1,13 @@
 /** What ingest keeps current: prices, tag and reader state, and the batches already applied. */
 import type { BatchSegments } from './batch-segments.ts';
 import { auditEntry, type AlertChange, type PriceRecord, type ReaderHealth, type StatusChange, type TagState } from '@pledgewatch/common';
-import type { BatchCommit, Checkpoint, LoggedBatch, StateStore } from '../state.ts';
+import type { BatchCommit, Checkpoint, LoggedBatch, StateLiveOps } from '../state.ts';
 import { later, writeTx, type Db } from './db.ts';
 import type { AuditWriter } from './audit.ts';
 import type { AlertWriter } from './state-alerts.ts';
 import { bumpStatement } from './state-changes.ts';
 import { toMs } from './time.ts';
 
-type LiveOps = Pick<
-  StateStore,
-  | 'putPrice'
-  | 'getPrice'
-  | 'listPrices'
-  | 'commitBatch'
-  | 'commitBatches'
-  | 'isApplied'
-  | 'checkpoint'
-  | 'pendingBatches'
-  | 'getTags'
-  | 'listTags'
-  | 'listReaders'
->;
 
 interface TagRow {
   epc: string;
@@ -55,7 +41,7 @@ const TAG_COLUMNS = 'epc, gateway_id, site_id, zone, reader_id, present, last_se
 const TAG_FIELDS = 8;
 
 /** `segments`: where batch payloads go; null keeps them in the row (an in-memory database). */
-export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, segments: BatchSegments | null): LiveOps {
+export function liveOps(db: Db, writeAlerts: AlertWriter, audit: AuditWriter, segments: BatchSegments | null): StateLiveOps {
   // The WHERE on the update makes an older or equal-time price a no-op, seen as changes = 0.
   const upsertPrice = db.prepare<[string, number, string]>(
     `INSERT INTO prices (commodity, at, body) VALUES (?, ?, ?)
