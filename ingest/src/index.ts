@@ -2,7 +2,6 @@ export { createIngest, type Ingest, type IngestOptions } from './ingest.ts';
 export { mqttConnection, portConnection, type BrokerConnection, type InboundMessage, type MessageHandler, type MqttConnectionOptions } from './connection.ts';
 export { startEmbeddedBroker, mayPublish, type EmbeddedBroker, type BrokerOptions } from './broker/embedded.ts';
 export { IngestHandover } from './broker/handover.ts';
-export { BrokerShardRouting, type IngestRouting } from './broker/shard-routing.ts';
 export { generatePassword, hashPassword, verifyPassword } from './broker/passwords.ts';
 export { aclRules, mosquittoHash, upsertMosquittoAccount, type BrokerRole, type MosquittoFiles } from './broker/mosquitto-files.ts';
 export { seriesMetrics } from './series-metrics.ts';
